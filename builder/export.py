@@ -1,0 +1,331 @@
+"""ONNX export of the decoder and encoder, checked against the numpy model.
+
+Reads `weights.npz` (the trained `Autoencoder` and its metadata) from the build
+folder and writes, both or neither, beside it:
+
+- `decoder.onnx`: `u` float32 `[N, 2]` display coordinates (the symlog plane) →
+  `image` float32 `[N, 784]`. The graph applies `z = sign(u)·(e^|u| − 1)` and then
+  the decoder layers, so the page holds nothing of the model.
+- `encoder.onnx`: `image` float32 `[N, 784]` in [0, 1] → `u` float32 `[N, 2]`
+  (encoder layers, then `sign(z)·ln(1 + |z|)`).
+
+Both models pass `onnx.checker` (full check) and are run in onnxruntime on fixed
+probe batches against the numpy model before anything is written. Their bytes depend
+only on the weights, the weights' metadata and the package version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib.metadata
+import os
+import zipfile
+from functools import partial
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+from .autoencoder import Autoencoder, symexp, symlog
+from .files import BuildError, write_bytes_atomic
+
+# Opset 17 with IR version 8, the pair onnx 1.12 introduced (2022). Every op used
+# here (Gemm, Relu, Sigmoid, Abs, Sign, Exp, Log, Add, Sub, Mul) has had its current
+# definition since opset 13 or 14, so a newer opset would change nothing, while an
+# older pair is one that every runtime of the last years loads: the Python
+# onnxruntime (checked here on every export) and onnxruntime-web 1.30's wasm
+# backend (checked by tests/test_export.py under Node).
+OPSET = 17
+IR_VERSION = 8
+PRODUCER = "aedemo"
+TOLERANCE = 1e-5  # max |onnxruntime − numpy| allowed beyond numpy's own float32 error
+DECODER, ENCODER = "decoder.onnx", "encoder.onnx"
+NEAR, FAR = 6.0, 12.0  # half-widths of the probe grids: around the data's codes, far out
+REQUIRED_META = ("data", "seed", "test_mse")  # saved with the weights by training
+
+Reference = Callable[[np.ndarray], np.ndarray]  # (n, d_in) → (n, d_out), keeps the dtype
+
+
+def producer_version() -> str:
+    """The installed aedemo version; fixed for a given release, so bytes stay stable."""
+    try:
+        return importlib.metadata.version("aedemo")
+    except importlib.metadata.PackageNotFoundError:
+        return "0.1.0"
+
+
+# --- the numpy reference -----------------------------------------------------
+
+
+def reference_decode(model: Autoencoder, u: np.ndarray) -> np.ndarray:
+    """What `decoder.onnx` computes, in numpy: (n, 2) display coordinates → (n, 784)."""
+    return model.decode(symexp(u))
+
+
+def reference_encode(model: Autoencoder, images: np.ndarray) -> np.ndarray:
+    """What `encoder.onnx` computes, in numpy: (n, 784) images → (n, 2) display coordinates."""
+    return symlog(model.encode(images))
+
+
+# --- building the graphs -----------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Graph:
+    """Nodes and initializers gathered while one graph is assembled."""
+
+    nodes: list[onnx.NodeProto] = dataclasses.field(default_factory=list)
+    inits: list[TensorProto] = dataclasses.field(default_factory=list)
+
+    def op(self, op_type: str, inputs: list[str], output: str) -> str:
+        """Append a node named after its output; returns the output's name."""
+        node = helper.make_node(op_type, inputs, [output], name=f"{output}_{op_type}")
+        self.nodes.append(node)
+        return output
+
+    def const(self, name: str, value: np.ndarray | float) -> str:
+        """Add a float32 initializer; returns its name."""
+        self.inits.append(numpy_helper.from_array(np.asarray(value, dtype=np.float32), name))
+        return name
+
+
+def _activation_op(model: Autoencoder, i: int) -> str | None:
+    """ONNX op of layer `i`'s nonlinearity (mirrors `Autoencoder.activation`)."""
+    if i == model.n_enc - 1:
+        return None
+    if i == len(model.W) - 1 and model.output == "sigmoid":
+        return "Sigmoid"
+    return "Relu"
+
+
+def _dense(g: _Graph, model: Autoencoder, x: str, layers: range, out: str) -> str:
+    """`act_i(x @ W[i] + b[i])` per layer: Gemm, then Relu/Sigmoid unless linear.
+
+    `x` is `[N, n_in]` of the first layer; the last layer's output is named `out`.
+    """
+    for i in layers:
+        y = out if i == layers[-1] else f"h{i + 1}"
+        gemm = [x, g.const(f"W{i}", model.W[i]), g.const(f"b{i}", model.b[i])]
+        act = _activation_op(model, i)
+        if act is None:
+            x = g.op("Gemm", gemm, y)
+        else:
+            x = g.op(act, [g.op("Gemm", gemm, f"a{i + 1}")], y)
+    return x
+
+
+def _symexp(g: _Graph, u: str, out: str) -> str:
+    """`out = sign(u)·(e^|u| − 1)`: codes from display coordinates (see `autoencoder.symexp`).
+
+    ONNX has no Expm1; Exp then Sub loses at most about one float32 ulp of 1.0 (1.2e-7)
+    absolute near u = 0 against numpy's expm1, far inside the 1e-5 budget.
+    """
+    exp = g.op("Exp", [g.op("Abs", [u], "u_abs")], "u_exp")
+    magnitude = g.op("Sub", [exp, g.const("one", 1.0)], "z_abs")
+    return g.op("Mul", [g.op("Sign", [u], "u_sign"), magnitude], out)
+
+
+def _symlog(g: _Graph, z: str, out: str) -> str:
+    """`out = sign(z)·ln(1 + |z|)`: display coordinates from codes (see `autoencoder.symlog`).
+
+    ONNX has no Log1p; Add then Log loses at most about one float32 ulp of 1.0
+    absolute near z = 0 against numpy's log1p, far inside the 1e-5 budget.
+    """
+    shifted = g.op("Add", [g.op("Abs", [z], "z_abs"), g.const("one", 1.0)], "z_abs_plus_1")
+    magnitude = g.op("Log", [shifted], "u_abs")
+    return g.op("Mul", [g.op("Sign", [z], "z_sign"), magnitude], out)
+
+
+def _metadata(model: Autoencoder, meta: dict[str, object]) -> dict[str, str]:
+    """`metadata_props`: data set, seed and test MSE saved with the weights, output units."""
+    missing = [key for key in REQUIRED_META if key not in meta]
+    if missing:
+        raise BuildError(f"weights.npz: metadata lacks {', '.join(missing)} (retrain to save it)")
+    props = {
+        "dataset": str(meta["data"]),
+        "seed": str(int(meta["seed"])),  # type: ignore[call-overload]
+        "test_mse": repr(float(meta["test_mse"])),  # type: ignore[arg-type]
+        "output_activation": model.output,
+    }
+    if "source" in meta:
+        props["dataset_source"] = str(meta["source"])
+    return dict(sorted(props.items()))
+
+
+def _model(g: _Graph, name: str, doc: str, io: tuple[str, int, str, int],
+           model: Autoencoder, meta: dict[str, object]) -> onnx.ModelProto:
+    """Wrap a finished graph with input `io[0]` `[N, io[1]]` and output `io[2]` `[N, io[3]]`."""
+    x, n_in, y, n_out = io
+    graph = helper.make_graph(
+        g.nodes, name,
+        [helper.make_tensor_value_info(x, TensorProto.FLOAT, ["N", n_in])],
+        [helper.make_tensor_value_info(y, TensorProto.FLOAT, ["N", n_out])],
+        initializer=g.inits,
+    )
+    proto = helper.make_model(
+        graph, ir_version=IR_VERSION, opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name=PRODUCER, producer_version=producer_version(), doc_string=doc,
+    )
+    helper.set_model_props(proto, _metadata(model, meta))
+    return proto
+
+
+def _sizes(model: Autoencoder) -> str:
+    return "→".join(map(str, model.sizes))
+
+
+def decoder_proto(model: Autoencoder, meta: dict[str, object]) -> onnx.ModelProto:
+    """The decoder graph: `u` `[N, 2]` display coordinates → `image` `[N, 784]`."""
+    model = dataclasses.replace(model)  # re-validates the layer shapes
+    g = _Graph()
+    z = _symexp(g, "u", "z")
+    _dense(g, model, z, range(model.n_enc, len(model.W)), "image")
+    doc = (
+        f"Decoder of an aedemo deep autoencoder ({_sizes(model)}, mirrored). Input u [N, "
+        f"{model.sizes[-1]}]: display coordinates; the graph maps them to codes "
+        f"z = sign(u)·(exp|u| − 1) and decodes. Output image [N, {model.sizes[0]}]: "
+        f"pixels, row-major, {model.output} output, not clamped (clamp to [0, 1] to show)."
+    )
+    io = ("u", model.sizes[-1], "image", model.sizes[0])
+    return _model(g, "aedemo_decoder", doc, io, model, meta)
+
+
+def encoder_proto(model: Autoencoder, meta: dict[str, object]) -> onnx.ModelProto:
+    """The encoder graph: `image` `[N, 784]` in [0, 1] → `u` `[N, 2]` display coordinates."""
+    model = dataclasses.replace(model)  # re-validates the layer shapes
+    g = _Graph()
+    z = _dense(g, model, "image", range(model.n_enc), "z")
+    _symlog(g, z, "u")
+    doc = (
+        f"Encoder of an aedemo deep autoencoder ({_sizes(model)}). Input image [N, "
+        f"{model.sizes[0]}]: pixels in [0, 1], row-major. Output u [N, {model.sizes[-1]}]: "
+        f"display coordinates sign(z)·ln(1 + |z|) of the linear code z."
+    )
+    io = ("image", model.sizes[0], "u", model.sizes[-1])
+    return _model(g, "aedemo_encoder", doc, io, model, meta)
+
+
+# --- checking ----------------------------------------------------------------
+
+
+def session(model_bytes: bytes) -> ort.InferenceSession:
+    """An onnxruntime CPU session for a serialized model."""
+    return ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
+
+
+def run(sess: ort.InferenceSession, x: np.ndarray, batch: int = 1024) -> np.ndarray:
+    """Run `x` (n, d_in) through the model's single input, `batch` rows at a time."""
+    name = sess.get_inputs()[0].name
+    parts = [sess.run(None, {name: x[i : i + batch]})[0] for i in range(0, len(x), batch)]
+    return np.concatenate(parts)
+
+
+def max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
+    """Max |a − b| over all elements, computed in float64."""
+    return float(np.max(np.abs(np.asarray(a, np.float64) - b)))
+
+
+def float32_error(reference: Reference, x: np.ndarray) -> float:
+    """Max |reference in float32 − the same weights in float64| on `x` (n, d_in).
+
+    The numpy model's own rounding error: where the net amplifies float32 rounding
+    (large |u|), no two float32 implementations can agree more closely than this.
+    """
+    return max_abs_diff(reference(x), reference(x.astype(np.float64)))
+
+
+def probe_codes(extent: float, n: int) -> np.ndarray:
+    """(n², 2) display coordinates: a regular n × n grid on [−extent, extent]²."""
+    t = np.linspace(-extent, extent, n, dtype=np.float32)
+    return np.stack(np.meshgrid(t, t), axis=-1).reshape(-1, 2)
+
+
+def probe_images(model: Autoencoder, u: np.ndarray) -> np.ndarray:
+    """(n + 64, d) images in [0, 1]: the model's drawings at `u`, then blank, full and noise."""
+    drawn = np.clip(reference_decode(model, u), 0.0, 1.0)
+    d = drawn.shape[1]
+    noise = np.random.default_rng(0).random((62, d))
+    return np.concatenate([drawn, np.zeros((1, d)), np.ones((1, d)), noise]).astype(np.float32)
+
+
+def _check(name: str, model_bytes: bytes, reference: Reference,
+           x: np.ndarray) -> dict[str, float]:
+    """Run `model_bytes` on `x` in onnxruntime; BuildError unless it matches `reference`.
+
+    Allowed: TOLERANCE plus twice the numpy model's own float32 error on `x`, which
+    is what two equally accurate float32 implementations may differ by.
+    """
+    diff = max_abs_diff(run(session(model_bytes), x), reference(x))
+    f32 = float32_error(reference, x)
+    if not diff <= TOLERANCE + 2 * f32:
+        raise BuildError(f"{name}: onnxruntime differs from the numpy model by {diff:.3g} "
+                         f"(allowed {TOLERANCE:g} + 2 × float32 error {f32:.3g})")
+    return {"max_abs_diff": diff, "float32_error": f32}
+
+
+def _serialized(proto: onnx.ModelProto) -> bytes:
+    """The model's bytes, after `onnx.checker` with the full check (shape inference too)."""
+    onnx.checker.check_model(proto, full_check=True)
+    return proto.SerializeToString()
+
+
+# --- the stage ---------------------------------------------------------------
+
+
+def load_weights(path: Path) -> tuple[Autoencoder, dict[str, object]]:
+    """`Autoencoder.load`, with any problem in the file turned into a one-line BuildError."""
+    try:
+        return Autoencoder.load(path)
+    except FileNotFoundError:
+        raise BuildError(f"{path}: not found (train the model first)") from None
+    except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as e:
+        raise BuildError(f"{path}: {e}") from None
+
+
+def _write_all(files: dict[Path, bytes]) -> None:
+    """Write every file or none: stage each beside its target, then rename them all.
+
+    Only the renames, within one folder, are left once every byte is on disk.
+    """
+    staged: dict[Path, Path] = {}
+    try:
+        for path, data in files.items():
+            staged[path] = path.with_name(f".{path.name}.staged")
+            write_bytes_atomic(staged[path], data)
+        for path, tmp in staged.items():
+            os.replace(tmp, path)
+    finally:
+        for tmp in staged.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+def export_models(build_dir: Path) -> dict[str, float | int]:
+    """Export `decoder.onnx` and `encoder.onnx` from `build_dir/weights.npz`, checked.
+
+    Both models are checked (`onnx.checker`, then onnxruntime against numpy on the
+    probe batches) before either file is replaced. Returns the file sizes in bytes and,
+    per probe, the max abs difference seen and numpy's own float32 error there: the
+    decoder on grids over |u| ≤ NEAR (around the data's codes) and |u| ≤ FAR, the encoder
+    on the decoder's drawings at the near grid plus blank, full and noise images.
+    """
+    build_dir = Path(build_dir)
+    model, meta = load_weights(build_dir / "weights.npz")
+    decoder = _serialized(decoder_proto(model, meta))
+    encoder = _serialized(encoder_proto(model, meta))
+    near, far = probe_codes(NEAR, 49), probe_codes(FAR, 25)
+    decode, encode = partial(reference_decode, model), partial(reference_encode, model)
+    checks = {
+        "decoder": _check(f"{DECODER} at |u| ≤ {NEAR:g}", decoder, decode, near),
+        "decoder_far": _check(f"{DECODER} at |u| ≤ {FAR:g}", decoder, decode, far),
+        "encoder": _check(f"{ENCODER} on probe images", encoder, encode, probe_images(model, near)),
+    }
+    figures: dict[str, float | int] = {"decoder_bytes": len(decoder), "encoder_bytes": len(encoder)}
+    for part, found in checks.items():
+        figures.update({f"{part}_{key}": value for key, value in found.items()})
+    _write_all({build_dir / DECODER: decoder, build_dir / ENCODER: encoder})
+    return figures

@@ -1,0 +1,240 @@
+"""Tests of `builder.render` without a browser: files, determinism, atomicity, errors.
+
+They render a small fake build folder made here (random weights in the decoder's
+layer layout), so they run in seconds and do not depend on training.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from builder.files import BuildError
+from builder.render import PALETTE, read_site_config, read_site_data, render_site
+
+NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
+ORT_DIST = NODE_MODULES / "onnxruntime-web" / "dist"
+SECONDS = 98765.4321   # a wall-clock figure that must never reach the page
+
+pytestmark = pytest.mark.skipif(
+    not (ORT_DIST / "ort.wasm.min.js").is_file(), reason="node_modules missing: run `npm ci`"
+)
+
+
+def _fake_decoder(rng: np.random.Generator) -> onnx.ModelProto:
+    """u [N,2] → symexp → 2→25→50→100→784 (ReLU, ReLU, ReLU, sigmoid) → image [N,784]."""
+    sizes = [2, 25, 50, 100, 784]
+    nodes = [
+        helper.make_node("Sign", ["u"], ["s"]),
+        helper.make_node("Abs", ["u"], ["a"]),
+        helper.make_node("Exp", ["a"], ["e"]),
+        helper.make_node("Sub", ["e", "one"], ["m"]),
+        helper.make_node("Mul", ["s", "m"], ["x0"]),
+    ]
+    inits = [numpy_helper.from_array(np.array(1.0, np.float32), "one")]
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        W = (rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(np.float32)
+        b = (0.3 * rng.standard_normal(n_out)).astype(np.float32)
+        inits += [numpy_helper.from_array(W, f"W{i + 4}"), numpy_helper.from_array(b, f"b{i + 4}")]
+        last = i == len(sizes) - 2
+        nodes += [
+            helper.make_node("MatMul", [f"x{i}", f"W{i + 4}"], [f"m{i}"]),
+            helper.make_node("Add", [f"m{i}", f"b{i + 4}"], [f"p{i}"]),
+            helper.make_node("Sigmoid" if last else "Relu", [f"p{i}"], ["image" if last else f"x{i + 1}"]),
+        ]
+    graph = helper.make_graph(
+        nodes, "decoder",
+        [helper.make_tensor_value_info("u", TensorProto.FLOAT, ["N", 2])],
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 784])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def make_fake_build(folder: Path, n: int = 2000, seed: int = 0) -> Path:
+    """A build folder with the files `render_site` reads; deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    onnx.save(_fake_decoder(rng), folder / "decoder.onnx")
+    label = rng.integers(0, 10, n).astype(np.uint8)
+    centres = rng.uniform(-4, 4, (10, 2))
+    u = (centres[label] + 0.6 * rng.standard_normal((n, 2))).astype(np.float32)
+    np.savez(folder / "points.npz", u=u, label=label, test=rng.random(n) < 0.1)
+    metrics = {
+        "architecture": {"sizes": [784, 100, 50, 25, 2], "hidden": "relu", "code": "linear", "output": "sigmoid"},
+        "data": {"name": "MNIST", "source": "mnist", "classes": [str(i) for i in range(10)],
+                 "n_train": 8100, "n_val": 900, "n_test": 1000},
+        "test_mse": 0.0371, "knn5": 0.764, "pca2": {"test_mse": 0.0552, "knn5": 0.441},
+        "config": {"preset": "fake"}, "pretraining": [{"layer": 0}], "finetune": {},
+        "seconds": {"total": SECONDS},
+    }
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory) -> Path:
+    return make_fake_build(tmp_path_factory.mktemp("build"))
+
+
+@pytest.fixture(scope="module")
+def rendered(build, tmp_path_factory) -> tuple[Path, dict]:
+    site = tmp_path_factory.mktemp("out") / "site"
+    return site, render_site(build, site, NODE_MODULES)
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_site_has_the_page_its_assets_and_nojekyll(rendered):
+    site, figures = rendered
+    tree = _tree(site)
+    config = read_site_config(site)
+    expected = {"index.html", ".nojekyll", "favicon.svg", *config["files"].values()}
+    assert expected <= set(tree)
+    assert any(re.fullmatch(r"assets/app\.[0-9a-f]{10}\.js", name) for name in tree)
+    assert any(re.fullmatch(r"assets/style\.[0-9a-f]{10}\.css", name) for name in tree)
+    assert config["files"]["ort"] == "vendor/onnxruntime-web-1.30.0/ort.wasm.min.js"
+    assert not any(name.endswith((".wasm", ".mjs", ".map")) for name in tree), "only classic scripts"
+    assert figures["files"] == len(tree)
+    assert figures["bytes"] == sum(len(b) for b in tree.values())
+    assert 0 < figures["gzip_bytes"] < figures["bytes"]
+    assert figures["points"] == 2000 and figures["ort_version"] == "1.30.0"
+    assert all((p.stat().st_mode & 0o777) == 0o644 for p in site.rglob("*") if p.is_file())
+
+
+def test_page_is_self_contained_with_relative_urls_and_csp(rendered):
+    site, _ = rendered
+    html = (site / "index.html").read_text()
+    csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', html).group(1)
+    assert "default-src 'none'" in csp and "'wasm-unsafe-eval'" in csp and "blob:" in csp
+    assert "unsafe-inline" not in csp and "'unsafe-eval'" not in csp.replace("wasm-unsafe-eval", "")
+    assert html.index("Content-Security-Policy") < html.index("<link")
+    urls = re.findall(r'(?:src|href)="([^"]*)"', html)
+    assert urls and all(not re.match(r"^(/|[a-z]+:)", u, re.I) for u in urls), urls
+    for url in urls:
+        assert (site / url).is_file(), url
+    # no inline script or style or event handler that the CSP would block
+    assert not re.search(r"<script(?![^>]*\b(src|type=\"application/json\"))[^>]*>", html)
+    assert not re.search(r"\son[a-z]+=|\sstyle=|<style", html)
+    assert "onnxruntime-web 1.30.0" in html
+
+
+def test_page_shows_the_model_summary_but_no_wall_clock_time(rendered):
+    site, _ = rendered
+    html = (site / "index.html").read_text()
+    for text in ["784 → 100 → 50 → 25 → 2", "0.0371", "0.0552", "76.4 %", "44.1 %", "8,100", "ReLU",
+                 "restricted Boltzmann machines"]:
+        assert text in html
+    for path in site.rglob("*"):
+        if path.is_file():
+            assert b"98765" not in path.read_bytes(), path
+
+
+def test_data_files_hold_exactly_the_inputs(rendered, build):
+    site, _ = rendered
+    assert base64.b64decode(read_site_data(site, "decoder")) == (build / "decoder.onnx").read_bytes()
+    packed = base64.b64decode(read_site_data(site, "wasm"))
+    assert packed[4:8] == b"\0\0\0\0", "gzip without a timestamp"
+    assert gzip.decompress(packed) == (ORT_DIST / "ort-wasm-simd-threaded.wasm").read_bytes()
+    assert read_site_data(site, "glue") == (ORT_DIST / "ort-wasm-simd-threaded.mjs").read_text()
+    assert (site / read_site_config(site)["files"]["ort"]).read_bytes() == (ORT_DIST / "ort.wasm.min.js").read_bytes()
+
+
+def test_points_round_trip_within_the_quantisation_step(rendered, build):
+    site, _ = rendered
+    p = read_site_data(site, "points")
+    q = np.frombuffer(base64.b64decode(p["u"]), "<i2").reshape(-1, 2)
+    label = np.frombuffer(base64.b64decode(p["label"]), np.uint8)
+    lo, hi = np.array(p["lo"]), np.array(p["hi"])
+    u = lo + (q + 32767) / 65534 * (hi - lo)   # what app.js computes
+    with np.load(build / "points.npz") as f:
+        want_u, want_label = f["u"], f["label"]
+    assert p["n"] == len(want_u) == len(u)
+    assert np.all(lo <= want_u.min(axis=0)) and np.all(want_u.max(axis=0) <= hi)
+    # The page draws the points in a fixed shuffled order: compare them as multisets of
+    # (label, quantised u); quantising the original points must give exactly those.
+    want_q = np.rint((want_u.astype(np.float64) - lo) / (hi - lo) * 65534 - 32767).astype(int)
+    rows = lambda lab, qq: sorted(zip(lab.tolist(), map(tuple, qq.tolist())))  # noqa: E731
+    assert rows(label, q) == rows(want_label, want_q)
+    step = (hi - lo) / 65534
+    assert np.all(np.abs(lo + (want_q + 32767) / 65534 * (hi - lo) - want_u) <= step / 2 + 1e-6)
+    assert len(set(label[:50].tolist())) > 3, "the drawing order mixes the classes"
+
+
+def test_render_is_deterministic(build, tmp_path):
+    render_site(build, tmp_path / "a", NODE_MODULES)
+    render_site(build, tmp_path / "b", NODE_MODULES)
+    assert _tree(tmp_path / "a") == _tree(tmp_path / "b")
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda b: (b / "decoder.onnx").unlink(), r"decoder\.onnx not found.*aedemo export"),
+        (lambda b: (b / "decoder.onnx").write_bytes(b"not a model"), r"decoder\.onnx: not an ONNX model"),
+        (lambda b: (b / "points.npz").unlink(), r"points\.npz not found"),
+        (lambda b: np.savez(b / "points.npz", u=np.zeros((3, 3), np.float32), label=np.zeros(3, np.uint8)),
+         r"points\.npz: need u of shape"),
+        (lambda b: np.savez(b / "points.npz", u=np.zeros((3, 2), np.float32), label=np.full(3, 10, np.uint8)),
+         r"points\.npz: labels must lie in 0\.\.9"),
+        (lambda b: (b / "metrics.json").unlink(), r"metrics\.json not found"),
+        (lambda b: (b / "metrics.json").write_text("{"), r"metrics\.json: not valid JSON"),
+        (lambda b: (b / "metrics.json").write_text('{"architecture": {}}'), r"metrics\.json: missing or malformed"),
+    ],
+)
+def test_a_bad_input_names_the_file_and_leaves_the_old_site(build, rendered, tmp_path, damage, message):
+    site = tmp_path / "site"
+    shutil.copytree(rendered[0], site)
+    before = _tree(site)
+    broken = tmp_path / "build"
+    shutil.copytree(build, broken)
+    damage(broken)
+    with pytest.raises(BuildError, match=message) as info:
+        render_site(broken, site, NODE_MODULES)
+    assert "\n" not in str(info.value)
+    assert _tree(site) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build", "site"], "no temporary folder left"
+
+
+def test_missing_onnxruntime_web_says_run_npm_ci(build, tmp_path):
+    fake = tmp_path / "node_modules" / "onnxruntime-web"
+    (fake / "dist").mkdir(parents=True)
+    (fake / "package.json").write_text('{"version": "1.30.0"}')
+    with pytest.raises(BuildError, match=r"ort\.wasm\.min\.js not found.*npm ci"):
+        render_site(build, tmp_path / "site", tmp_path / "node_modules")
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_template_error_leaves_the_old_site(build, rendered, tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(rendered[0], site)
+    before = _tree(site)
+    templates = tmp_path / "templates"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "templates", templates)
+    (templates / "_model.html").write_text("{{ model.no_such_field }}")
+    with pytest.raises(Exception, match="no_such_field"):
+        render_site(build, site, NODE_MODULES, templates=templates)
+    assert _tree(site) == before
+
+
+def test_palette_is_ten_distinct_colours_in_the_style_sheet(rendered):
+    site, _ = rendered
+    assert len(set(PALETTE)) == 10
+    css = next((site / "assets").glob("style.*.css")).read_text()
+    for i, colour in enumerate(PALETTE):
+        assert f".c{i} {{ --c: {colour}; }}" in css
+    assert read_site_config(site)["palette"] == list(PALETTE)

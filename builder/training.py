@@ -223,9 +223,10 @@ def finetune(model: Autoencoder, x: np.ndarray, x_val: np.ndarray, x_test: np.nd
 
 
 def knn_accuracy(c_train: np.ndarray, y_train: np.ndarray, c_test: np.ndarray,
-                 y_test: np.ndarray, k: int = 5, chunk: int = 1024) -> float:
+                 y_test: np.ndarray, k: int = 5, chunk: int | None = None) -> float:
     """Accuracy of k-nearest-neighbour majority vote (ties: the nearest tied class)."""
     a = c_train.astype(np.float64)
+    chunk = chunk or max(1, 2**23 // len(a))  # distance blocks of at most 64 MB
     correct = 0
     for s in range(0, len(c_test), chunk):
         q = c_test[s : s + chunk].astype(np.float64)

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ORT_WEB = ROOT / "node_modules" / "onnxruntime-web"
 TINY = (6, 5, 4, 3, 2)
 META = {"seed": 7, "data": "tiny", "source": "synthetic", "test_mse": 0.0123}
-WEB_OPS = {"Gemm", "Relu", "Sigmoid", "Abs", "Sign", "Exp", "Log", "Add", "Sub", "Mul"}
+WEB_OPS = {"Cast", "Gemm", "Relu", "Sigmoid", "Abs", "Sign", "Exp", "Log", "Add", "Sub", "Mul"}
 EPS32 = float(np.finfo(np.float32).eps)
 BATCHES = (1, 7, 1024)
 
@@ -62,10 +62,10 @@ def save_tiny(folder: Path, output: str = "sigmoid") -> Path:
 
 def run_proto(proto: onnx.ModelProto, x: np.ndarray,
               outputs: tuple[str, ...] = ()) -> list[np.ndarray]:
-    """Run `proto` on `x`; `outputs` names intermediate values to return after the output."""
+    """Run `proto` on `x`; `outputs` names intermediate (float64) values to return after the output."""
     proto = onnx.ModelProto.FromString(proto.SerializeToString())
     for name in outputs:
-        value = onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None)
+        value = onnx.helper.make_tensor_value_info(name, onnx.TensorProto.DOUBLE, None)
         proto.graph.output.append(value)
     sess = export.session(proto.SerializeToString())
     return sess.run(None, {sess.get_inputs()[0].name: x})
@@ -116,13 +116,24 @@ def test_weights_are_float32_initializers_equal_to_the_model() -> None:
         np.testing.assert_array_equal(inits[f"b{i}"], model.b[i])
 
 
+def test_graphs_compute_in_float64_between_float32_ends() -> None:
+    for proto, x, y in ((export.decoder_proto(tiny_model(), META), "u", "image"),
+                        (export.encoder_proto(tiny_model(), META), "image", "u")):
+        casts = {n.input[0]: onnx.helper.get_attribute_value(n.attribute[0])
+                 for n in proto.graph.node if n.op_type == "Cast"}
+        assert casts[x] == onnx.TensorProto.DOUBLE
+        assert all(casts[t.name] == onnx.TensorProto.DOUBLE for t in proto.graph.initializer)
+        last = next(n for n in proto.graph.node if n.output[0] == y)
+        assert last.op_type == "Cast" and casts[last.input[0]] == onnx.TensorProto.FLOAT
+
+
 floats12 = st.floats(-12, 12, width=32, allow_subnormal=True)
 
 
 @settings(max_examples=60, deadline=None)
 @given(u=hnp.arrays(np.float32, st.tuples(st.integers(1, 40), st.just(2)), elements=floats12))
 def test_inverse_symlog_in_the_graph_matches_expm1(u: np.ndarray) -> None:
-    """exp(|u|) − 1 in float32 loses at most ~1 ulp of 1.0 absolute against expm1."""
+    """exp(|u|) − 1, computed in float64, is within float32 rounding of expm1."""
     _, z = run_proto(export.decoder_proto(tiny_model(), META), u, ("z",))
     want = symexp(u)
     assert np.all(z * want >= 0)
@@ -133,7 +144,7 @@ def test_inverse_symlog_in_the_graph_matches_expm1(u: np.ndarray) -> None:
 @given(x=hnp.arrays(np.float32, st.tuples(st.integers(1, 40), st.just(TINY[0])),
                     elements=st.floats(-1e4, 1e4, width=32)))
 def test_symlog_in_the_graph_matches_log1p(x: np.ndarray) -> None:
-    """ln(1 + |z|) in float32 loses at most ~1 ulp of 1.0 absolute against log1p."""
+    """ln(1 + |z|), computed in float64, is within float32 rounding of log1p."""
     u, z = run_proto(export.encoder_proto(tiny_model(), META), x, ("z",))
     want = symlog(z)
     assert np.all(np.abs(u - want) <= EPS32 + 4 * EPS32 * np.abs(want))
@@ -184,9 +195,8 @@ def test_export_reports_sizes_and_differences(tmp_path: Path) -> None:
     figures = export.export_models(save_tiny(tmp_path))
     assert figures["decoder_bytes"] == (tmp_path / "decoder.onnx").stat().st_size
     assert figures["encoder_bytes"] == (tmp_path / "encoder.onnx").stat().st_size
-    for part in ("decoder", "encoder"):
-        diff, f32 = figures[f"{part}_max_abs_diff"], figures[f"{part}_float32_error"]
-        assert 0 <= diff <= export.TOLERANCE + 2 * f32
+    for part in ("decoder", "decoder_far", "encoder"):
+        assert 0 <= figures[f"{part}_max_abs_diff"] <= export.TOLERANCE
 
 
 # ---------------------------------------------------------------- refusals, all or nothing (tiny)
@@ -321,21 +331,12 @@ def test_decoder_parity_in_the_data_range(build: Path, model: Autoencoder, batch
 def check_far_out(got: np.ndarray, model: Autoencoder, u: np.ndarray) -> str:
     """Assert parity of decoder outputs `got` (n, 784) at far-out points `u` (n, 2).
 
-    Far out, |z| reaches 1.6e5 and one float32 ulp of u moves some pixels by ~1e-3, so
-    1e-5 everywhere is beyond float32 there. Required: every output finite, no pixel
-    further from numpy than 1e-5 + twice numpy's own float32 error (against float64),
-    and ≥ 99.9 % of the pixels shown (clamped to [0, 1]) within 1e-5. Returns the figures.
+    Far out |z| reaches 1.6e5, where a float32 evaluation would amplify rounding to
+    ~1e-3; the graph computes in float64, so 1e-5 holds there too. Returns the figures.
     """
-    want = export.reference_decode(model, u)
-    diff = export.max_abs_diff(got, want)
-    f32 = export.float32_error(lambda x: export.reference_decode(model, x), u)
-    shown = np.abs(np.clip(got, 0, 1) - np.clip(want, 0, 1))
-    shown_close = float(np.mean(shown <= export.TOLERANCE))
-    assert np.all(np.isfinite(got))
-    assert diff <= export.TOLERANCE + 2 * f32
-    assert shown_close >= 0.999
-    return (f"max abs diff {diff:.3g}, numpy float32 error {f32:.3g}, "
-            f"shown pixels within 1e-5 {shown_close:.6f}")
+    diff = export.max_abs_diff(got, export.reference_decode(model, u))
+    assert np.all(np.isfinite(got)) and diff <= export.TOLERANCE
+    return f"max abs diff {diff:.3g}, outputs up to {np.abs(got).max():.3g}"
 
 
 @pytest.mark.parametrize("batch", BATCHES)

@@ -367,15 +367,11 @@ def test_decode_matches_python_onnxruntime(tab, site):
     got = np.array(got, dtype=np.float32)
     assert got.shape == (len(u), SIDE * SIDE)
     diff = np.abs(got - site.decode(u))
-    np.testing.assert_array_less(diff[: len(near)], 1e-5)
-    # Far out (|z| up to 160,000) the decoder sums huge terms that cancel; two correct float32
-    # runs that add in different orders (MLAS in Python, WebAssembly SIMD here) then
-    # disagree in a handful of pixels, and Python's own float32 answer is off from a
-    # float64 run by up to ~3e-4 there. So: 1e-5 for all but 0.5 % of those values.
-    far_diff = diff[len(near):]
-    print(f"\nmax |page - python|: {diff[: len(near)].max():.2g} near, {far_diff.max():.2g} far out "
-          f"({(far_diff > 1e-5).sum()} of {far_diff.size} values above 1e-5)")
-    assert (far_diff > 1e-5).mean() < 0.005 and far_diff.max() < 1e-3
+    # Far out (|z| up to 160,000) a float32 net would amplify rounding to ~1e-3; the
+    # decoder computes in float64, so the page and Python agree to 1e-5 there too.
+    print(f"\nmax |page - python|: {diff[: len(near)].max():.2g} near, "
+          f"{diff[len(near):].max():.2g} far out")
+    np.testing.assert_array_less(diff, 1e-5)
     # concurrent calls are queued, not lost or mixed up
     both = tab.js("() => Promise.all([aedemo.decode(0.5, -0.25), aedemo.decode(-2, 3)])"
                   ".then(r => r.map(a => Array.from(a)))")

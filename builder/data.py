@@ -32,6 +32,10 @@ IDX_FILES = {
     "y_test": "t10k-labels-idx1-ubyte",
 }
 IDX_UBYTE = 0x08
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+# IDX folders recognised by name: display name and class names
+KNOWN_SETS = {"fashion-mnist": ("Fashion-MNIST", FASHION_CLASSES), "mnist": ("MNIST", DIGITS)}
 IDX_TYPES = {0x08: "ubyte", 0x09: "byte", 0x0B: "short", 0x0C: "int", 0x0D: "float", 0x0E: "double"}
 
 
@@ -184,12 +188,14 @@ def read_idx_pair(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return x, labels.copy()
 
 
-def load_idx(folder: Path, name: str | None = None) -> Dataset:
+def load_idx(folder: Path) -> Dataset:
+    """An IDX folder; a known folder name (e.g. `fashion-mnist`) brings its class names."""
     if not folder.is_dir():
         raise BuildError(f"--data {folder}: not a folder; expected a folder of IDX files")
     x_train, y_train = read_idx_pair(folder, "train")
     x_test, y_test = read_idx_pair(folder, "test")
-    return Dataset(x_train, y_train, x_test, y_test, name or folder.name, f"IDX {folder}")
+    name, classes = KNOWN_SETS.get(folder.resolve().name.lower(), (folder.resolve().name, DIGITS))
+    return Dataset(x_train, y_train, x_test, y_test, name, f"IDX {folder}", classes)
 
 
 # ---------------------------------------------------------------- cache

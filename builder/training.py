@@ -222,37 +222,66 @@ def finetune(model: Autoencoder, x: np.ndarray, x_val: np.ndarray, x_test: np.nd
 # ---------------------------------------------------------------- evaluation
 
 
+def nearest(a: np.ndarray, q: np.ndarray, k: int) -> np.ndarray:
+    """Exact k nearest rows of `a (n, 2)` for each row of `q (m, 2)`: (m, k) indices, nearest first.
+
+    Sorts `a` by its first coordinate and looks at a window of about 4·√(k·n) rows around
+    each query's place (enough for 2-D data); a query whose k-th distance is not below
+    the x-gap to the window's edges is answered by brute force, so the result is exact.
+    """
+    a, q = np.asarray(a, np.float64), np.asarray(q, np.float64)
+    order = np.argsort(a[:, 0], kind="stable")
+    xs, n = a[order, 0], len(a)
+    w = int(min(n, max(64, 4 * math.sqrt(k * n))))
+    nn = np.empty((len(q), min(k, n)), dtype=np.int64)
+    step = max(1, 2**20 // w)
+    for s in range(0, len(q), step):
+        nn[s : s + step] = _nearest_in_window(a, q[s : s + step], xs, order, w, k)
+    return nn
+
+
+def _nearest_in_window(a: np.ndarray, q: np.ndarray, xs: np.ndarray, order: np.ndarray,
+                       w: int, k: int) -> np.ndarray:
+    n = len(a)
+    start = np.clip(np.searchsorted(xs, q[:, 0]) - w // 2, 0, n - w)
+    cand = order[start[:, None] + np.arange(w)]
+    d2 = ((a[cand] - q[:, None, :]) ** 2).sum(-1)
+    top = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < w else np.tile(np.arange(w), (len(q), 1))
+    top = np.take_along_axis(top, np.argsort(np.take_along_axis(d2, top, 1), 1, kind="stable"), 1)
+    nn = np.take_along_axis(cand, top, 1)
+    kth = np.take_along_axis(d2, top[:, -1:], 1)[:, 0]
+    left = np.where(start > 0, q[:, 0] - xs[np.maximum(start - 1, 0)], np.inf)
+    right = np.where(start + w < n, xs[np.minimum(start + w, n - 1)] - q[:, 0], np.inf)
+    for i in np.flatnonzero(~(kth < np.minimum(left, right) ** 2)):
+        d = ((a - q[i]) ** 2).sum(1)
+        best = np.argpartition(d, k - 1)[:k] if k < n else np.arange(n)
+        nn[i] = best[np.argsort(d[best], kind="stable")]
+    return nn
+
+
 def knn_accuracy(c_train: np.ndarray, y_train: np.ndarray, c_test: np.ndarray,
-                 y_test: np.ndarray, k: int = 5, chunk: int | None = None) -> float:
+                 y_test: np.ndarray, k: int = 5) -> float:
     """Accuracy of k-nearest-neighbour majority vote (ties: the nearest tied class)."""
-    a = c_train.astype(np.float64)
-    chunk = chunk or max(1, 2**23 // len(a))  # distance blocks of at most 64 MB
-    correct = 0
-    for s in range(0, len(c_test), chunk):
-        q = c_test[s : s + chunk].astype(np.float64)
-        d2 = ((q[:, None, :] - a[None, :, :]) ** 2).sum(-1)
-        nn = np.argpartition(d2, k - 1, axis=1)[:, :k]
-        nn = np.take_along_axis(nn, np.argsort(np.take_along_axis(d2, nn, 1), 1), 1)
-        rows, n_cls = np.arange(len(q)), int(y_train.max()) + 1
-        votes, bonus = np.zeros((len(q), n_cls)), np.zeros((len(q), n_cls))
-        for r in reversed(range(k)):  # ends with each class's nearest rank
-            votes[rows, y_train[nn[:, r]]] += 1
-            bonus[rows, y_train[nn[:, r]]] = (k - r) / (k + 1)
-        votes += bonus  # a tie in counts goes to the class with the nearest neighbour
-        correct += int((votes.argmax(1) == y_test[s : s + chunk]).sum())
-    return correct / len(c_test)
+    labels = y_train[nearest(c_train, c_test, k)]
+    rows, n_cls = np.arange(len(c_test)), int(y_train.max()) + 1
+    votes, bonus = np.zeros((len(c_test), n_cls)), np.zeros((len(c_test), n_cls))
+    for r in reversed(range(k)):  # ends with each class's nearest rank
+        votes[rows, labels[:, r]] += 1
+        bonus[rows, labels[:, r]] = (k - r) / (k + 1)
+    votes += bonus  # a tie in counts goes to the class with the nearest neighbour
+    return int((votes.argmax(1) == y_test).sum()) / len(c_test)
 
 
 def pca2(x_train: np.ndarray, x_test: np.ndarray, y_train: np.ndarray,
          y_test: np.ndarray) -> dict[str, float]:
     """PCA to 2 components fitted on the training images: test MSE and kNN-5."""
-    mu = x_train.mean(axis=0, dtype=np.float64)
+    mu = x_train.mean(axis=0, dtype=np.float64).astype(F32)
     xc = x_train - mu
-    _, _, vt = np.linalg.svd(np.cov(xc, rowvar=False))
-    P = vt[:2].T
+    _, vecs = np.linalg.eigh((xc.T @ xc).astype(np.float64))
+    P = np.ascontiguousarray(vecs[:, :-3:-1]).astype(F32)  # the two largest, largest first
     c_train, c_test = xc @ P, (x_test - mu) @ P
     rec = c_test @ P.T + mu
-    return {"test_mse": float(np.mean((rec - x_test) ** 2)),
+    return {"test_mse": float(np.mean((rec - x_test) ** 2, dtype=np.float64)),
             "knn5": knn_accuracy(c_train, y_train, c_test, y_test)}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import builder  # noqa: F401  (first: it fixes numpy's BLAS thread count before numpy loads)
 import numpy as np
 import pytest
 

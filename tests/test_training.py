@@ -12,7 +12,7 @@ import pytest
 from builder import data
 from builder.autoencoder import Autoencoder, symlog
 from builder.files import BuildError
-from builder.training import (Progress, TrainConfig, cosine_lr, knn_accuracy, pca2,
+from builder.training import (Progress, TrainConfig, cosine_lr, knn_accuracy, nearest, pca2,
                               split_validation, train)
 
 TINY = TrainConfig(rbm_epochs=1, epochs=2, batch_size=50)
@@ -114,7 +114,7 @@ def test_knn_matches_brute_force(rng: np.random.Generator) -> None:
         best = np.flatnonzero(counts == counts.max())
         pred = next(ya[i] for i in order if ya[i] in best)  # tie: the nearest tied class
         correct += pred == y
-    assert knn_accuracy(a, ya, q, yq, chunk=17) == correct / 100
+    assert knn_accuracy(a, ya, q, yq) == correct / 100
 
 
 def test_pca2_on_data_that_lies_in_a_plane(rng: np.random.Generator) -> None:
@@ -128,3 +128,14 @@ def test_pca2_on_data_that_lies_in_a_plane(rng: np.random.Generator) -> None:
 def test_cosine_schedule_ends_at_final_lr() -> None:
     cfg = TrainConfig(epochs=10, lr=1e-3, lr_final=1e-4)
     assert cosine_lr(cfg, 0) == pytest.approx(1e-3) and cosine_lr(cfg, 9) == pytest.approx(1e-4)
+
+
+@pytest.mark.parametrize("n, k", [(3000, 5), (7, 5), (5, 5), (3, 3)])
+def test_nearest_is_exact_on_clustered_and_tiny_sets(rng: np.random.Generator, n: int, k: int) -> None:
+    a = np.exp(2 * rng.normal(size=(n, 2))) * rng.choice([-1, 1], (n, 2))  # heavy tails, clusters
+    q = np.concatenate([np.exp(2 * rng.normal(size=(200, 2))), a[:5] + 1e-9])
+    got = nearest(a, q, k)
+    want = np.array([np.argsort(((a - p) ** 2).sum(1), kind="stable")[:k] for p in q])
+    d_got = np.take_along_axis(((a[None] - q[:, None]) ** 2).sum(-1), got, 1)
+    d_want = np.take_along_axis(((a[None] - q[:, None]) ** 2).sum(-1), want, 1)
+    np.testing.assert_array_equal(d_got, d_want)

@@ -139,3 +139,10 @@ def test_nearest_is_exact_on_clustered_and_tiny_sets(rng: np.random.Generator, n
     d_got = np.take_along_axis(((a[None] - q[:, None]) ** 2).sum(-1), got, 1)
     d_want = np.take_along_axis(((a[None] - q[:, None]) ** 2).sum(-1), want, 1)
     np.testing.assert_array_equal(d_got, d_want)
+
+
+def test_automatic_epochs_follow_the_data_size() -> None:
+    assert TrainConfig().resolved(8100).epochs == 100
+    assert TrainConfig().resolved(54000).epochs == 30
+    assert TrainConfig().resolved(10**7).epochs == 10
+    assert TrainConfig(epochs=7).resolved(54000).epochs == 7

@@ -3,7 +3,8 @@
 Reads the data set (`data.load`, cached as `data.npz`). Writes into the build folder
 `weights.npz` (the model, self-describing), `metrics.json` (config, data, curves,
 test MSE and kNN-5 beside PCA-2, seconds per stage) and `points.npz` (display
-coordinates `u`, `label`, `test` flag of every digit, for the page's scatter).
+coordinates `u`, `label`, `test` flag and PCA-2 codes `pca` of every digit, for the
+page's scatter and the model card).
 """
 
 from __future__ import annotations
@@ -285,17 +286,23 @@ def knn_accuracy(c_train: np.ndarray, y_train: np.ndarray, c_test: np.ndarray,
     return int((votes.argmax(1) == y_test).sum()) / len(c_test)
 
 
-def pca2(x_train: np.ndarray, x_test: np.ndarray, y_train: np.ndarray,
-         y_test: np.ndarray) -> dict[str, float]:
-    """PCA to 2 components fitted on the training images: test MSE and kNN-5."""
+def pca2(x_train: np.ndarray, x_test: np.ndarray, y_train: np.ndarray, y_test: np.ndarray,
+         ) -> tuple[dict[str, float], np.ndarray]:
+    """PCA to 2 components fitted on the training images.
+
+    Returns its test MSE and kNN-5, and the codes of every image, training images first:
+    float32 `(n_train + n_test, 2)`.
+    """
     mu = x_train.mean(axis=0, dtype=np.float64).astype(F32)
     xc = x_train - mu
     _, vecs = np.linalg.eigh((xc.T @ xc).astype(np.float64))
     P = np.ascontiguousarray(vecs[:, :-3:-1]).astype(F32)  # the two largest, largest first
+    P *= np.where(P.sum(axis=0) < 0, -1, 1).astype(F32)  # a fixed sign for each axis
     c_train, c_test = xc @ P, (x_test - mu) @ P
     rec = c_test @ P.T + mu
-    return {"test_mse": float(np.mean((rec - x_test) ** 2, dtype=np.float64)),
-            "knn5": knn_accuracy(c_train, y_train, c_test, y_test)}
+    figures = {"test_mse": float(np.mean((rec - x_test) ** 2, dtype=np.float64)),
+               "knn5": knn_accuracy(c_train, y_train, c_test, y_test)}
+    return figures, np.concatenate([c_train, c_test])
 
 
 def split_validation(n: int, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -331,6 +338,7 @@ def train(ds: Dataset, cfg: TrainConfig, out_dir: Path, progress: Progress | Non
     t0 = time.perf_counter()
     z_train, z_test = model.encode(ds.x_train), model.encode(ds.x_test)
     test_mse = mse(model, ds.x_test)
+    pca_figures, pca_codes = pca2(ds.x_train, ds.x_test, ds.y_train, ds.y_test)
     metrics = {
         "config": dataclasses.asdict(cfg),
         "data": {**ds.describe(), "n_train": len(tr), "n_val": len(va)},
@@ -341,7 +349,7 @@ def train(ds: Dataset, cfg: TrainConfig, out_dir: Path, progress: Progress | Non
         "finetune": ft,
         "test_mse": test_mse,
         "knn5": knn_accuracy(z_train, ds.y_train, z_test, ds.y_test),
-        "pca2": pca2(ds.x_train, ds.x_test, ds.y_train, ds.y_test),
+        "pca2": pca_figures,
         "dead_units": dead_units(model, x),
     }
     seconds["evaluate"] = time.perf_counter() - t0
@@ -357,6 +365,7 @@ def train(ds: Dataset, cfg: TrainConfig, out_dir: Path, progress: Progress | Non
         "u": u.astype(F32),
         "label": np.concatenate([ds.y_train, ds.y_test]).astype(np.uint8),
         "test": np.repeat([False, True], [len(z_train), len(z_test)]),
+        "pca": pca_codes.astype(F32),
     })
     write_json(out_dir / "metrics.json", metrics)
     return metrics

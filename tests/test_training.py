@@ -48,7 +48,7 @@ def test_outputs_describe_themselves(small: data.Dataset, tmp_path: Path) -> Non
     assert all(p.dtype == np.float32 for p in model.W + model.b)
     with np.load(tmp_path / "points.npz") as p:
         assert p["u"].shape == (800, 2) and p["u"].dtype == np.float32
-        assert p["test"].sum() == 200
+        assert p["test"].sum() == 200 and p["pca"].shape == (800, 2)
         np.testing.assert_array_equal(p["label"][p["test"]], small.y_test)
         np.testing.assert_allclose(p["u"][p["test"]], symlog(model.encode(small.x_test)), atol=1e-6)
     on_disk = json.loads((tmp_path / "metrics.json").read_text())
@@ -121,8 +121,12 @@ def test_pca2_on_data_that_lies_in_a_plane(rng: np.random.Generator) -> None:
     basis = np.linalg.qr(rng.normal(size=(784, 2)))[0].T
     x = (rng.normal(size=(400, 2)) @ basis + 0.5).astype(np.float32)
     y = (x @ basis[0] > 0.5 * basis[0].sum()).astype(np.uint8)
-    r = pca2(x[:300], x[300:], y[:300], y[300:])
+    r, codes = pca2(x[:300], x[300:], y[:300], y[300:])
     assert r["test_mse"] < 1e-10 and r["knn5"] > 0.9
+    assert codes.shape == (400, 2) and codes.dtype == np.float32
+    # the codes are the data's coordinates in the plane, up to rotation: distances agree
+    d = lambda c: ((c[:, None] - c[None]) ** 2).sum(-1)  # noqa: E731
+    np.testing.assert_allclose(d(codes[:50]), d(x[:50].astype(np.float64)), atol=1e-4)
 
 
 def test_cosine_schedule_ends_at_final_lr() -> None:

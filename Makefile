@@ -59,8 +59,13 @@ chromium:
 test: $(VENV)/.test node_modules/.package-lock.json chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.test node_modules/.package-lock.json
-	@echo "make bench: not written yet (see the benchmark issue)" >&2; exit 1
+$(VENV)/.bench: $(VENV)/.test
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,bench]'
+	touch $@
+
+# Figures, never pass/fail on speed: a Markdown table on stdout and build/bench.json.
+bench: $(VENV)/.bench node_modules/.package-lock.json chromium
+	$(BIN)/python -m bench $(if $(DATA),--data $(DATA)) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(SITE) .pytest_cache

@@ -1,0 +1,281 @@
+"""The page in headless Debian chromium: load time, decode latency, batch decode, bytes.
+
+The site is served from 127.0.0.1 under /aedemo/ (as GitHub Pages serves a project
+site) and opened from file://. Requests to any other host are refused by chromium's
+host resolver (no request interception, which would slow every load) and counted.
+
+What the page offers and what is measured with it (templates/app.js):
+  - `aedemo.timings.firstImage`: `performance.now()` (ms since navigation start) when
+    the first decoded image is drawn in the preview; without it, the moment
+    `await aedemo.ready; await aedemo.decode(0, 0)` resolves.
+  - `aedemo.decode(u1, u2)`: one point, timed call by call on a page served with
+    COOP/COEP headers (bench only), which gives `performance.now()` a 5 µs clock instead
+    of 100 µs, and in runs of 100 sequential calls, which needs no fine clock.
+  - a batch of points: `aedemo.decodeBatch(Float32Array(2n))` when the page has it,
+    else an `ort.InferenceSession` of the page's own onnxruntime-web and decoder bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import gzip
+import http.server
+import os
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+from .common import percentile, timing
+
+CHROMIUM = Path(os.environ.get("AEDEMO_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # Any host but the local server resolves to nothing: no request leaves the machine.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+SUB_PATH = "/aedemo/"
+VIEWPORT = {"width": 1280, "height": 800}
+TIMEOUT_MS = 120_000
+
+
+# ---------------------------------------------------------------- the site
+
+
+def site_bytes(site: Path) -> dict[str, int]:
+    """Files, total bytes raw, and total of each file compressed with gzip -9."""
+    files = sorted(p for p in Path(site).rglob("*") if p.is_file())
+    raw = [p.read_bytes() for p in files]
+    return {
+        "files": len(files),
+        "bytes": sum(len(b) for b in raw),
+        "gzip9_bytes": sum(len(gzip.compress(b, compresslevel=9, mtime=0)) for b in raw),
+    }
+
+
+class SubPathHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the site folder under /aedemo/ only; optionally cross-origin isolated."""
+
+    isolate = False
+
+    def translate_path(self, path: str) -> str:
+        path = path.split("?", 1)[0].split("#", 1)[0]
+        if not path.startswith(SUB_PATH):
+            return str(Path(self.directory) / ".not-served")
+        return super().translate_path("/" + path[len(SUB_PATH) :])
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        if self.isolate:
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        super().end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serve(site: Path, isolate: bool = False) -> Iterator[str]:
+    """Serve `site` on 127.0.0.1 (a free port) under /aedemo/; yields the page's URL."""
+    handler = type("Handler", (SubPathHandler,), {"isolate": isolate})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{SUB_PATH}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+# ---------------------------------------------------------------- in the page
+
+WAIT_FIRST_IMAGE = """async () => {
+  const t0 = performance.now();
+  while (!window.aedemo) await new Promise((r) => setTimeout(r, 1));
+  await window.aedemo.ready;
+  const timings = window.aedemo.timings;
+  if (timings && typeof timings === 'object') {
+    while (timings.firstImage === undefined) {
+      if (performance.now() - t0 > %(timeout)d) throw new Error('no timings.firstImage');
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    return { source: 'aedemo.timings.firstImage', firstImage: timings.firstImage,
+             ready: timings.ready ?? null, scatter: timings.scatter ?? null };
+  }
+  await window.aedemo.decode(0, 0);
+  return { source: 'aedemo.ready then decode(0, 0)', firstImage: performance.now(),
+           ready: null, scatter: null };
+}""" % {"timeout": TIMEOUT_MS}
+
+# Random points over the plane from a fixed-seed generator; their values do not change
+# the work (dense layers), only keep any cache of the last answer from helping.
+DECODE_LATENCY = """async ([calls, run]) => {
+  let s = 12345;
+  const rand = () => { s = (1103515245 * s + 12345) %% 2147483648; return 6 * s / 2147483648 - 3; };
+  await window.aedemo.ready;
+  for (let i = 0; i < 200; i++) await window.aedemo.decode(rand(), rand());
+  let resolution = Infinity;
+  for (let i = 0, last = performance.now(); i < 200000 && resolution > 0.0005; i++) {
+    const now = performance.now();
+    if (now > last) { resolution = Math.min(resolution, now - last); last = now; }
+  }
+  const single = [];
+  for (let i = 0; i < calls; i++) {
+    const u1 = rand(), u2 = rand();
+    const t0 = performance.now();
+    await window.aedemo.decode(u1, u2);
+    single.push(performance.now() - t0);
+  }
+  const runs = [];
+  for (let r = 0; r < Math.max(1, Math.round(calls / run)); r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < run; i++) await window.aedemo.decode(rand(), rand());
+    runs.push((performance.now() - t0) / run);
+  }
+  return { single, runs, resolution, isolated: !!window.crossOriginIsolated };
+}""".replace("%%", "%")
+
+DECODE_BATCH = """async ([decoderB64, n, reps]) => {
+  await window.aedemo.ready;
+  const u = new Float32Array(2 * n);
+  for (let i = 0; i < u.length; i++) u[i] = 6 * ((i * 0.6180339887) % 1) - 3;
+  let run, how;
+  if (typeof window.aedemo.decodeBatch === 'function') {
+    how = 'aedemo.decodeBatch';
+    run = async () => (await window.aedemo.decodeBatch(u)).length;
+  } else {
+    how = 'ort.InferenceSession of the page\\'s onnxruntime-web and decoder';
+    const bytes = Uint8Array.from(atob(decoderB64), (c) => c.charCodeAt(0));
+    const session = await window.ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+    const input = session.inputNames[0];
+    const output = session.outputNames[0];
+    run = async () => {
+      const result = await session.run({ [input]: new window.ort.Tensor('float32', u, [n, 2]) });
+      const length = result[output].data.length;
+      result[output].dispose();
+      return length;
+    };
+  }
+  const length = await run();
+  if (length !== n * 784) throw new Error(`batch of ${n} gave ${length} values`);
+  const ms = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    await run();
+    ms.push(performance.now() - t0);
+  }
+  return { ms, how };
+}"""
+
+
+class Chromium:
+    """Playwright's sync API on Debian's chromium; one browser process per `open`."""
+
+    def __init__(self, executable: Path = CHROMIUM) -> None:
+        from playwright.sync_api import sync_playwright
+
+        self.executable = Path(executable)
+        self._pw = sync_playwright().start()
+        self.version: str | None = None
+        self.foreign_requests: list[str] = []
+
+    def close(self) -> None:
+        self._pw.stop()
+
+    @contextlib.contextmanager
+    def open(self, url: str, local: str) -> Iterator[Any]:
+        """A fresh browser (cold: no cache, no compiled code) with one page at `url`."""
+        browser = self._pw.chromium.launch(executable_path=str(self.executable),
+                                           args=CHROMIUM_ARGS, headless=True)
+        self.version = browser.version
+        try:
+            page = browser.new_context(viewport=VIEWPORT).new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.on("request", lambda r: None if r.url.startswith(
+                (local, "file:", "blob:", "data:")) else self.foreign_requests.append(r.url))
+            page.goto(url, wait_until="commit")
+            yield page
+        finally:
+            browser.close()
+
+
+def cold_loads(chrome: Chromium, urls: dict[str, str], loads: int,
+               log=lambda s: None) -> dict[str, dict[str, Any]]:
+    """`loads` cold loads of each URL, alternating between them; ms from navigation start."""
+    raw: dict[str, list[dict[str, Any]]] = {mode: [] for mode in urls}
+    for i in range(loads):
+        for mode, url in urls.items():
+            local = url if mode == "http" else "file:"
+            with chrome.open(url, local) as page:
+                raw[mode].append(page.evaluate(WAIT_FIRST_IMAGE))
+            log(f"  cold load {i + 1}/{loads} {mode}: first image at "
+                f"{raw[mode][-1]['firstImage']:.0f} ms")
+    out: dict[str, dict[str, Any]] = {}
+    for mode, runs in raw.items():
+        out[mode] = {
+            "first_image_ms": timing(r["firstImage"] for r in runs),
+            "ready_ms": timing(r["ready"] for r in runs if r["ready"] is not None),
+            "scatter_ms": timing(r["scatter"] for r in runs if r["scatter"] is not None),
+            "source": runs[0]["source"] if runs else None,
+        }
+    return out
+
+
+def decode_latency(page: Any, calls: int, run: int = 100) -> dict[str, Any]:
+    r = page.evaluate(DECODE_LATENCY, [calls, run])
+    single_us = [1000.0 * v for v in r["single"]]
+    runs_us = [1000.0 * v for v in r["runs"]]
+    return {
+        "calls": calls,
+        "isolated": r["isolated"],
+        "clock_resolution_us": 1000.0 * r["resolution"] if r["resolution"] != float("inf") else None,
+        "single_us": {**timing(single_us), "p50": percentile(single_us, 50),
+                      "p99": percentile(single_us, 99), "values": []},
+        "run_of": run,
+        "run_mean_us": {**timing(runs_us), "p50": percentile(runs_us, 50),
+                        "p99": percentile(runs_us, 99)},
+    }
+
+
+def decode_batch(page: Any, decoder: bytes, n: int, reps: int) -> dict[str, Any]:
+    r = page.evaluate(DECODE_BATCH, [base64.b64encode(decoder).decode(), n, reps])
+    return {"points": n, "ms": timing(r["ms"]), "how": r["how"]}
+
+
+def measure(site: Path, decoder: bytes, loads: int, calls: int, batch: int, batch_reps: int,
+            executable: Path = CHROMIUM, log=lambda s: None) -> dict[str, Any]:
+    """Everything the bench measures in the browser, on the rendered `site`."""
+    site = Path(site).resolve()
+    chrome = Chromium(executable)
+    try:
+        with serve(site) as http_url, serve(site, isolate=True) as isolated_url:
+            loads_out = cold_loads(chrome, {"http": http_url, "file": (site / "index.html").as_uri()},
+                                   loads, log)
+            with chrome.open(isolated_url, isolated_url) as page:
+                page.evaluate(WAIT_FIRST_IMAGE)
+                latency = decode_latency(page, calls)
+                log(f"  decode 1 point: p50 {latency['single_us']['p50']:.0f} µs "
+                    f"(clock {latency['clock_resolution_us']} µs)")
+                batch_out = decode_batch(page, decoder, batch, batch_reps)
+                log(f"  decode {batch} points: {batch_out['ms']['median']:.1f} ms")
+        return {
+            "chromium": chrome.version,
+            "loads": loads_out,
+            "decode": latency,
+            "batch": batch_out,
+            "foreign_requests": len(chrome.foreign_requests),
+        }
+    finally:
+        chrome.close()

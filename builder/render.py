@@ -2,11 +2,14 @@
 
 Reads
   - the build folder: `decoder.onnx` (input `u` [N,2] display coordinates → output
-    `image` [N,784]), `points.npz` (`u` float32 (n,2), `label` uint8 (n,)) and
+    `image` [N,784]), `encoder.onnx` (input `image` [N,784] in [0,1] → output `u`
+    [N,2]), `points.npz` (`u` float32 (n,2), `label` uint8 (n,), `test` bool (n,);
+    the test rows in the order of the test split), `data.npz` (the parse cache that
+    training writes: `x_test` float32 (n_test,784), `y_test` uint8 (n_test,)) and
     `metrics.json` (architecture, data set, test MSE, kNN-5, PCA-2 baseline);
   - `templates/`: jinja2 pages (`index.html`, partials `_*.html`, the data-file
     template `_data.js`, the style sheet `style.css`) and hand-written files copied
-    as they are (`app.js`, `favicon.svg`);
+    as they are (the page scripts listed in `SCRIPTS`, `favicon.svg`);
   - `node_modules/onnxruntime-web`: `package.json` (its version goes into the footer)
     and from `dist/` only what the single-threaded wasm CPU backend needs:
     `ort.wasm.min.js`, `ort-wasm-simd-threaded.mjs`, `ort-wasm-simd-threaded.wasm`.
@@ -14,12 +17,15 @@ Reads
 Writes `site/`, replaced as a whole through a temporary sibling (a failed render
 leaves the old site as it was):
   - `index.html`, `favicon.svg`, `.nojekyll`;
-  - `assets/app.<hash>.js`, `assets/style.<hash>.css`;
+  - `assets/<script>.<hash>.js` (one per entry of `SCRIPTS`, loaded in that order),
+    `assets/style.<hash>.css`;
   - `vendor/onnxruntime-web-<version>/ort.wasm.min.js`;
   - `data/*.<hash>.js`: classic scripts that each put one value into
     `window.AEDEMO_DATA` — the wasm binary (gzip, base64), the wasm glue module
-    (its source, which the page turns into a `blob:` URL), the decoder model
-    (base64) and the points (int16-quantised, base64).
+    (its source, which the page turns into a `blob:` URL), the decoder and encoder
+    models (base64), the points (int16-quantised, base64) and the real digits shown
+    beside the decoded image (at most `MAX_DIGITS` test images as uint8 indices into
+    a grey-level palette, gzip, base64; their float32 codes and labels).
 
 Everything the page loads is a classic script with a relative URL, so the same
 files work over http (GitHub Pages under a sub-path, any local server) and from
@@ -48,6 +54,9 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 ORT_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 
+# The page's scripts, in load order: small libraries first, the page itself last.
+SCRIPTS = ("runtime.js", "mnist.js", "nearest.js", "share.js", "pad.js", "marks.js", "app.js")
+
 # Petroff's ten-colour sequence (2021), designed to stay distinguishable under the
 # common colour-vision deficiencies; matplotlib ships it as "petroff10".
 PALETTE = (
@@ -56,6 +65,8 @@ PALETTE = (
 )
 
 IMAGE_SIDE = 28
+PIXELS = IMAGE_SIDE * IMAGE_SIDE
+MAX_DIGITS = 5000   # real digits shipped for the nearest-digit search and the drawing pad
 
 UNIT_NAMES = {"relu": "ReLU", "sigmoid": "sigmoid", "linear": "linear", "tanh": "tanh"}
 
@@ -68,14 +79,18 @@ def render_site(
     """Render the page from `build_dir` into `site_dir` (replaced atomically).
 
     Returns figures for the CLI: `files`, `bytes` (raw total), `gzip_bytes` (total
-    of each file compressed with gzip -9), `points`, `ort_version`.
+    of each file compressed with gzip -9), `points`, `digits`, `ort_version`.
     Raises `BuildError` naming the missing or malformed input.
     """
     build_dir, site_dir, node_modules = Path(build_dir), Path(site_dir), Path(node_modules)
     metrics = _read_metrics(build_dir / "metrics.json")
     classes = metrics["data"]["classes"]
-    points = _read_points(build_dir / "points.npz", len(classes))
-    decoder, io_names = _read_decoder(build_dir / "decoder.onnx")
+    u, label, test = _read_points_file(build_dir / "points.npz", len(classes))
+    points = _points_payload(u, label)
+    x_test, y_test = _read_test_images(build_dir / "data.npz")
+    digits = _digits_payload(x_test, y_test, u, label, test, build_dir)
+    decoder, decoder_io = _read_model(build_dir / "decoder.onnx", 2, PIXELS, "aedemo export")
+    encoder, encoder_io = _read_model(build_dir / "encoder.onnx", PIXELS, 2, "aedemo export")
     ort_version, ort_files = _read_ort(node_modules / "onnxruntime-web")
 
     env = jinja2.Environment(
@@ -106,31 +121,41 @@ def render_site(
             f"onnxruntime-web {ort_version} ort-wasm-simd-threaded.mjs as a string (MIT License)",
         ),
         "decoder": data_file("decoder", base64.b64encode(decoder).decode(), "decoder.onnx, base64"),
+        "encoder": data_file("encoder", base64.b64encode(encoder).decode(), "encoder.onnx, base64"),
         "points": data_file("points", points, "points of the scatter, int16-quantised, base64"),
+        "digits": data_file(
+            "digits", digits,
+            "real test images: uint8 palette indices (gzip, base64), float32 codes, uint8 labels",
+        ),
     }
     out[files["ort"]] = ort_files[0]
     files["style"] = _add_hashed(
         out, "assets/style", ".css",
         env.get_template("style.css").render(palette=PALETTE).encode(),
     )
-    files["app"] = _add_hashed(out, "assets/app", ".js", _read(templates / "app.js"))
+    scripts = [_add_hashed(out, f"assets/{Path(name).stem}", ".js", _read(templates / name))
+               for name in SCRIPTS]
     out["favicon.svg"] = _read(templates / "favicon.svg")
 
     page_config = {
-        "files": {k: files[k] for k in ("ort", "wasm", "glue", "decoder", "points")},
+        "files": {k: files[k] for k in ("ort", "wasm", "glue", "decoder", "encoder", "points", "digits")},
         "classes": classes,
         "palette": list(PALETTE[: len(classes)]),
-        "input": io_names[0],
-        "output": io_names[1],
+        "input": decoder_io[0],
+        "output": decoder_io[1],
+        "encoderInput": encoder_io[0],
+        "encoderOutput": encoder_io[1],
+        "modelHash": hashlib.sha256(decoder + encoder).hexdigest()[:16],
         "side": IMAGE_SIDE,
         "ortVersion": ort_version,
     }
     html = env.get_template("index.html").render(
         config=page_config,
         files=files,
+        scripts=scripts,
         classes=classes,
         palette=PALETTE,
-        model=_model_summary(metrics, points["n"]),
+        model=_model_summary(metrics, points["n"], digits["n"]),
         ort_version=ort_version,
     )
     out["index.html"] = html.encode()
@@ -150,6 +175,7 @@ def render_site(
         "bytes": sum(len(b) for b in out.values()),
         "gzip_bytes": sum(len(gzip.compress(b, compresslevel=9, mtime=0)) for b in out.values()),
         "points": points["n"],
+        "digits": digits["n"],
         "ort_version": ort_version,
     }
 
@@ -165,7 +191,8 @@ def read_site_config(site_dir: Path) -> dict:
 def read_site_data(site_dir: Path, key: str) -> object:
     """The value that a rendered site's data script for `key` hands to the page.
 
-    `key` is one of "wasm", "glue", "decoder", "points"; for tests and tools.
+    `key` is one of "wasm", "glue", "decoder", "encoder", "points", "digits"; for tests
+    and tools (see `read_site_digits` for the digits unpacked).
     """
     path = Path(site_dir) / read_site_config(site_dir)["files"][key]
     text = path.read_text(encoding="utf-8")
@@ -219,14 +246,15 @@ def _read_metrics(path: Path) -> dict:
     return metrics
 
 
-def _read_points(path: Path, n_classes: int) -> dict:
-    """The scatter as compact JSON: int16 codes over the bounding box, uint8 labels."""
+def _read_points_file(path: Path, n_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`u` float32 (n, 2), `label` uint8 (n,) and the `test` mask (n,) of `points.npz`."""
     if not path.is_file():
         raise BuildError(f"{path} not found — run `aedemo build` first")
     try:
         with np.load(path, allow_pickle=False) as f:
             u = np.asarray(f["u"])
             label = np.asarray(f["label"])
+            test = np.asarray(f["test"]) if "test" in f.files else None
     except (KeyError, ValueError, OSError) as e:
         raise BuildError(f"{path}: cannot read arrays `u` and `label` ({e})") from None
     n = len(u)
@@ -236,6 +264,14 @@ def _read_points(path: Path, n_classes: int) -> dict:
         raise BuildError(f"{path}: u has non-finite values")
     if label.min() < 0 or label.max() >= n_classes:
         raise BuildError(f"{path}: labels must lie in 0..{n_classes - 1}")
+    if test is None or test.shape != (n,) or test.dtype != np.bool_:
+        raise BuildError(f"{path}: need a boolean `test` mask of shape (n,) — run `aedemo train` again")
+    return u.astype(np.float32), label.astype(np.uint8), test
+
+
+def _points_payload(u: np.ndarray, label: np.ndarray) -> dict:
+    """The scatter as compact JSON: int16 codes over the bounding box, uint8 labels."""
+    n = len(u)
     u = u.astype(np.float64)
     lo, hi = u.min(axis=0), u.max(axis=0)
     span = np.where(hi > lo, hi - lo, 1.0)
@@ -251,10 +287,76 @@ def _read_points(path: Path, n_classes: int) -> dict:
     }
 
 
-def _read_decoder(path: Path) -> tuple[bytes, tuple[str, str]]:
-    """The model bytes and its (input, output) names, after a shape check."""
+def _read_test_images(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """`x_test` float32 (n, 784) in [0, 1] and `y_test` uint8 (n,) from the parse cache."""
     if not path.is_file():
-        raise BuildError(f"{path} not found — run `aedemo export` first")
+        raise BuildError(f"{path} not found — run `aedemo train` first")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            x, y = np.asarray(f["x_test"]), np.asarray(f["y_test"])
+    except (KeyError, ValueError, OSError) as e:
+        raise BuildError(f"{path}: cannot read arrays `x_test` and `y_test` ({e})") from None
+    if x.ndim != 2 or x.shape[1] != PIXELS or y.shape != (len(x),):
+        raise BuildError(f"{path}: need x_test of shape (n, {PIXELS}) and y_test of shape (n,)")
+    if not (np.all(np.isfinite(x)) and x.min(initial=0) >= 0 and x.max(initial=0) <= 1):
+        raise BuildError(f"{path}: x_test must lie in [0, 1]")
+    return x.astype(np.float32), y
+
+
+def _digits_payload(x_test: np.ndarray, y_test: np.ndarray, u: np.ndarray, label: np.ndarray,
+                    test: np.ndarray, build_dir: Path, limit: int = MAX_DIGITS) -> dict:
+    """The real digits the page shows: at most `limit` test images with their codes.
+
+    `x_test` (m, 784), `y_test` (m,) are the test split; `u` (n, 2), `label` (n,), `test`
+    (n,) the points, whose test rows are the test split in the same order. With more
+    than `limit` test images a fixed random subset (in their order) is shipped.
+
+    Images go as uint8 indices into `palette` (float32, at most 256 grey levels): exact
+    when the data has at most 256 distinct levels (MNIST has 256), else levels rounded
+    to k/255. The index bytes are gzipped (mtime 0). Codes are the points' float32 `u`.
+    """
+    u_test, label_test = u[test], label[test]
+    if len(u_test) != len(x_test) or not np.array_equal(label_test, y_test):
+        raise BuildError(f"{build_dir}/data.npz does not match points.npz (test split) — run `aedemo train` again")
+    m = len(x_test)
+    keep = np.arange(m) if m <= limit else np.sort(np.random.default_rng(0).choice(m, limit, replace=False))
+    x = x_test[keep]
+    levels = np.unique(x)
+    if len(levels) <= 256:
+        palette, index, exact = levels, np.searchsorted(levels, x), True
+    else:
+        palette, index, exact = np.arange(256) / 255.0, np.rint(x.astype(np.float64) * 255.0), False
+    packed = gzip.compress(index.astype(np.uint8).tobytes(), compresslevel=9, mtime=0)
+    return {
+        "n": int(len(keep)),
+        "of": int(m),
+        "exact": exact,
+        "palette": base64.b64encode(np.asarray(palette, "<f4").tobytes()).decode(),
+        "images": base64.b64encode(packed).decode(),
+        "codes": base64.b64encode(u_test[keep].astype("<f4").tobytes()).decode(),
+        "labels": base64.b64encode(label_test[keep].astype(np.uint8).tobytes()).decode(),
+    }
+
+
+def read_site_digits(site_dir: Path) -> dict[str, np.ndarray]:
+    """A rendered site's real digits as the page unpacks them; for tests and tools.
+
+    Returns `images` float32 (n, 784), `codes` float32 (n, 2), `labels` uint8 (n,).
+    """
+    d = read_site_data(site_dir, "digits")
+    palette = np.frombuffer(base64.b64decode(d["palette"]), "<f4")
+    index = np.frombuffer(gzip.decompress(base64.b64decode(d["images"])), np.uint8)
+    return {
+        "images": palette[index].reshape(d["n"], PIXELS).astype(np.float32),
+        "codes": np.frombuffer(base64.b64decode(d["codes"]), "<f4").reshape(d["n"], 2).astype(np.float32),
+        "labels": np.frombuffer(base64.b64decode(d["labels"]), np.uint8).copy(),
+    }
+
+
+def _read_model(path: Path, n_in: int, n_out: int, remedy: str) -> tuple[bytes, tuple[str, str]]:
+    """The model bytes and its (input, output) names, after a check of shapes [N,n_in] → [N,n_out]."""
+    if not path.is_file():
+        raise BuildError(f"{path} not found — run `{remedy}` first")
     import onnx
 
     data = path.read_bytes()
@@ -272,8 +374,8 @@ def _read_decoder(path: Path) -> tuple[bytes, tuple[str, str]]:
         dims = v.type.tensor_type.shape.dim
         return dims[-1].dim_value if len(dims) == 2 and dims[-1].HasField("dim_value") else None
 
-    if last_dim(inputs[0]) != 2 or last_dim(graph.output[0]) != IMAGE_SIDE * IMAGE_SIDE:
-        raise BuildError(f"{path}: need input [N,2] and output [N,{IMAGE_SIDE * IMAGE_SIDE}]")
+    if last_dim(inputs[0]) != n_in or last_dim(graph.output[0]) != n_out:
+        raise BuildError(f"{path}: need input [N,{n_in}] and output [N,{n_out}]")
     return data, (inputs[0].name, graph.output[0].name)
 
 
@@ -294,7 +396,7 @@ def _read_ort(package: Path) -> tuple[str, list[bytes]]:
     return version, files
 
 
-def _model_summary(metrics: dict, n_points: int) -> dict:
+def _model_summary(metrics: dict, n_points: int, n_digits: int) -> dict:
     """What the page says about the model, as display strings (no wall-clock times)."""
     arch, data, pca2 = metrics["architecture"], metrics["data"], metrics["pca2"]
     sizes = [int(s) for s in arch["sizes"]]
@@ -311,6 +413,7 @@ def _model_summary(metrics: dict, n_points: int) -> dict:
         "n_val": f"{int(data['n_val']):,}",
         "n_test": f"{int(data['n_test']):,}",
         "n_points": f"{n_points:,}",
+        "n_digits": f"{n_digits:,}",
         "mse": f"{float(metrics['test_mse']):.4f}",
         "pca_mse": f"{float(pca2['test_mse']):.4f}",
         "knn5": f"{100 * float(metrics['knn5']):.1f} %",

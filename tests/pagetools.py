@@ -31,21 +31,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.browser import CHROMIUM, CHROMIUM_ARGS, SUB_PATH  # the one browser set-up
 from builder.render import read_site_config, read_site_data, read_site_digits, render_site
 
-CHROMIUM = Path(os.environ.get("AEDEMO_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
-SUB_PATH = "/aedemo/"
 VIEWPORT = {"width": 1280, "height": 800}
 TIMEOUT_MS = 30_000
 SIDE = 28

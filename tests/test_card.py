@@ -21,7 +21,7 @@ import pytest
 
 from builder.card import MAX_SCATTER, _linear_ticks, _log_ticks, card_context, installed_versions
 from builder.files import BuildError
-from builder.render import PALETTE, TEMPLATES
+from builder.render import PALETTE, TEMPLATES, make_environment
 
 VERSIONS = {"onnxruntime-web": "1.30.0", "numpy": "2.4.6", "onnxruntime": "1.32.0", "onnx": "1.23.2"}
 SECONDS = {"data": 1234.5678, "pretrain": 98765.4321, "finetune": 4242.4242, "evaluate": 0.123456789,
@@ -29,15 +29,7 @@ SECONDS = {"data": 1234.5678, "pretrain": 98765.4321, "finetune": 4242.4242, "ev
 
 
 def environment() -> jinja2.Environment:
-    """The same settings as `render_site` uses (render.py builds its env inline)."""
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return make_environment(TEMPLATES)
 
 
 def render(card: dict) -> str:

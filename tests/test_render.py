@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import dataclasses
 import json
 import re
 import shutil
@@ -21,6 +22,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from builder.files import BuildError
+from builder.training import TrainConfig
 from builder.render import (
     MAX_DIGITS, PALETTE, SCRIPTS, _digits_payload, read_site_config, read_site_data, read_site_digits, render_site,
 )
@@ -115,7 +117,8 @@ def make_fake_build(folder: Path, n: int = 2000, seed: int = 0) -> Path:
     centres = rng.uniform(-4, 4, (10, 2))
     u = (centres[label] + 0.6 * rng.standard_normal((n, 2))).astype(np.float32)
     test = rng.random(n) < 0.1
-    np.savez(folder / "points.npz", u=u, label=label, test=test)
+    pca = (u * 0.5 + 0.1 * rng.standard_normal((n, 2))).astype(np.float32)
+    np.savez(folder / "points.npz", u=u, label=label, test=test, pca=pca)
     np.savez(folder / "data.npz", x_train=_fake_images(rng, 3), y_train=label[:3],
              x_test=_fake_images(rng, int(test.sum())), y_test=label[test])
     metrics = {
@@ -123,7 +126,11 @@ def make_fake_build(folder: Path, n: int = 2000, seed: int = 0) -> Path:
         "data": {"name": "MNIST", "source": "mnist", "classes": [str(i) for i in range(10)],
                  "n_train": 8100, "n_val": 900, "n_test": 1000},
         "test_mse": 0.0371, "knn5": 0.764, "pca2": {"test_mse": 0.0552, "knn5": 0.441},
-        "config": {"preset": "fake"}, "pretraining": [{"layer": 0}], "finetune": {},
+        "config": dataclasses.asdict(TrainConfig(epochs=3, rbm_epochs=2)),
+        "pretraining": [{"layer": f"{a}→{b}", "recon_error": [0.5, 0.25]}
+                        for a, b in ((784, 100), (100, 50), (50, 25), (25, 2))],
+        "finetune": {"train_mse": [0.06, 0.05, 0.04], "val_mse": [0.061, 0.052, 0.045],
+                     "test_mse": [0.062, 0.053, 0.0371], "best_epoch": 3},
         "seconds": {"total": SECONDS},
     }
     (folder / "metrics.json").write_text(json.dumps(metrics))

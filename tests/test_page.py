@@ -141,12 +141,7 @@ def _hover(tab: Tab, fx: float, fy: float) -> tuple[float, float]:
 def test_hover_decodes_the_point_under_the_pointer(tab, site):
     shown = []
     for fx, fy in [(0.42, 0.3), (0.8, 0.72)]:
-        u = _hover(tab, fx, fy)
-        tab.wait(
-            "([a, b]) => { const d = document.getElementById('preview').dataset;"
-            " return Math.abs(d.u1 - a) < 1e-4 && Math.abs(d.u2 - b) < 1e-4; }",
-            list(u),
-        )
+        tab.wait_preview(_hover(tab, fx, fy))
         point, grey = tab.preview()
         assert np.abs(grey - site.grey(*point)).max() <= 1
         shown.append(grey)
@@ -160,12 +155,7 @@ def test_relu_output_is_clamped_when_drawn(browser, site_relu, mode):
     try:
         tab.wait_first_image()
         for fx, fy in [(0.5, 0.5), (0.9, 0.15)]:
-            u = _hover(tab, fx, fy)
-            tab.wait(
-                "([a, b]) => { const d = document.getElementById('preview').dataset;"
-                " return Math.abs(d.u1 - a) < 1e-4 && Math.abs(d.u2 - b) < 1e-4; }",
-                list(u),
-            )
+            tab.wait_preview(_hover(tab, fx, fy))
             point, grey = tab.preview()
             assert np.abs(grey - site_relu.grey(*point)).max() <= 1
         tab.assert_clean()

@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
+from builder import export
+from builder.autoencoder import Autoencoder
 from builder.files import BuildError
 from builder.training import TrainConfig
 from builder.render import (
@@ -36,69 +37,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _fake_decoder(rng: np.random.Generator) -> onnx.ModelProto:
-    """u [N,2] → symexp → 2→25→50→100→784 (ReLU, ReLU, ReLU, sigmoid) → image [N,784]."""
-    sizes = [2, 25, 50, 100, 784]
-    nodes = [
-        helper.make_node("Sign", ["u"], ["s"]),
-        helper.make_node("Abs", ["u"], ["a"]),
-        helper.make_node("Exp", ["a"], ["e"]),
-        helper.make_node("Sub", ["e", "one"], ["m"]),
-        helper.make_node("Mul", ["s", "m"], ["x0"]),
-    ]
-    inits = [numpy_helper.from_array(np.array(1.0, np.float32), "one")]
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        W = (rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(np.float32)
-        b = (0.3 * rng.standard_normal(n_out)).astype(np.float32)
-        inits += [numpy_helper.from_array(W, f"W{i + 4}"), numpy_helper.from_array(b, f"b{i + 4}")]
-        last = i == len(sizes) - 2
-        nodes += [
-            helper.make_node("MatMul", [f"x{i}", f"W{i + 4}"], [f"m{i}"]),
-            helper.make_node("Add", [f"m{i}", f"b{i + 4}"], [f"p{i}"]),
-            helper.make_node("Sigmoid" if last else "Relu", [f"p{i}"], ["image" if last else f"x{i + 1}"]),
-        ]
-    graph = helper.make_graph(
-        nodes, "decoder",
-        [helper.make_tensor_value_info("u", TensorProto.FLOAT, ["N", 2])],
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 784])],
-        inits,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
-
-
-def _fake_encoder(rng: np.random.Generator) -> onnx.ModelProto:
-    """image [N,784] → 784→100→50→25→2 (ReLU, ReLU, ReLU, linear) → symlog → u [N,2]."""
-    sizes = [784, 100, 50, 25, 2]
-    nodes, inits, x = [], [numpy_helper.from_array(np.array(1.0, np.float32), "one")], "image"
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        W = (rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(np.float32)
-        inits += [numpy_helper.from_array(W, f"W{i}"), numpy_helper.from_array(np.zeros(n_out, np.float32), f"b{i}")]
-        nodes += [helper.make_node("MatMul", [x, f"W{i}"], [f"m{i}"]),
-                  helper.make_node("Add", [f"m{i}", f"b{i}"], [f"p{i}"])]
-        x = f"p{i}"
-        if i < len(sizes) - 2:
-            nodes.append(helper.make_node("Relu", [x], [f"x{i}"]))
-            x = f"x{i}"
-    nodes += [
-        helper.make_node("Sign", [x], ["s"]),
-        helper.make_node("Abs", [x], ["a"]),
-        helper.make_node("Add", ["a", "one"], ["a1"]),
-        helper.make_node("Log", ["a1"], ["l"]),
-        helper.make_node("Mul", ["s", "l"], ["u"]),
-    ]
-    graph = helper.make_graph(
-        nodes, "encoder",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 784])],
-        [helper.make_tensor_value_info("u", TensorProto.FLOAT, ["N", 2])],
-        inits,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+def _fake_models(rng: np.random.Generator) -> tuple[onnx.ModelProto, onnx.ModelProto]:
+    """Decoder and encoder exported from a randomly initialised net (as builder.export does)."""
+    sizes = [784, 100, 50, 25, 2, 25, 50, 100, 784]
+    W = [(rng.standard_normal((m, n)) / np.sqrt(m)).astype(np.float32) for m, n in zip(sizes, sizes[1:])]
+    b = [(0.3 * rng.standard_normal(n)).astype(np.float32) for n in sizes[1:]]
+    model, meta = Autoencoder(W, b), {"data": "MNIST", "seed": 0, "test_mse": 0.0371}
+    return export.decoder_proto(model, meta), export.encoder_proto(model, meta)
 
 
 def _fake_images(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -111,8 +56,9 @@ def make_fake_build(folder: Path, n: int = 2000, seed: int = 0) -> Path:
     """A build folder with the files `render_site` reads; deterministic for a seed."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    onnx.save(_fake_decoder(rng), folder / "decoder.onnx")
-    onnx.save(_fake_encoder(rng), folder / "encoder.onnx")
+    decoder, encoder = _fake_models(rng)
+    onnx.save(decoder, folder / "decoder.onnx")
+    onnx.save(encoder, folder / "encoder.onnx")
     label = rng.integers(0, 10, n).astype(np.uint8)
     centres = rng.uniform(-4, 4, (10, 2))
     u = (centres[label] + 0.6 * rng.standard_normal((n, 2))).astype(np.float32)

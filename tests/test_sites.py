@@ -63,7 +63,7 @@ def test_each_data_set_has_its_page_models_and_class_names(two_sets: tuple[Path,
     assert root["modelHash"] != fashion["modelHash"]
     html = (site / "fashion-mnist" / "index.html").read_text()
     for name in data.FASHION_CLASSES:
-        assert f">{name}<" in html.replace("&#39;", "'") or name in html
+        assert name in html
     # shared files are stored once, at the root, and reached with ../ from the sub-page
     assert all(path.startswith("../") for path in fashion["files"].values())
     for path in fashion["files"].values():

@@ -17,9 +17,11 @@ DEMOS   ?= $(BUILD)
 
 TRAIN_ARGS := $(if $(DATA),--data $(DATA) --name $(NAME)) $(if $(SEED),--seed $(SEED)) \
               $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(OUTPUT),--output $(OUTPUT))
-TRAIN_SRC  := builder/autoencoder.py builder/data.py builder/rbm.py builder/training.py builder/files.py
-EXPORT_SRC := builder/export.py builder/autoencoder.py
-RENDER_SRC := builder/render.py builder/card.py $(shell find templates -type f 2>/dev/null)
+TRAIN_SRC  := builder/activations.py builder/autoencoder.py builder/data.py builder/evaluation.py \
+              builder/files.py builder/layout.py builder/metrics.py builder/rbm.py builder/training.py
+EXPORT_SRC := builder/export.py builder/autoencoder.py builder/layout.py
+RENDER_SRC := builder/render.py builder/card.py builder/layout.py builder/metrics.py builder/page_scripts.py \
+              builder/sitedir.py builder/theme.py $(shell find templates -type f 2>/dev/null)
 
 .PHONY: site site-all test bench clean install chromium fashion-data FORCE
 .DELETE_ON_ERROR:

@@ -266,7 +266,7 @@ def browser_section(plan: Plan, site: Path, decoder: bytes, chromium: Path) -> d
 def site_decoder(site: Path) -> bytes:
     import base64
 
-    from builder.render import read_site_data
+    from tests.sitefiles import read_site_data
 
     return base64.b64decode(read_site_data(site, "decoder"))
 

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import functools
 import gzip
-import http.server
 import os
-import threading
 from pathlib import Path
 from typing import Any, Iterator
+
+from tests.factories import serve  # the one sub-path server of the tests and the bench
 
 from .common import percentile, timing
 
@@ -42,7 +41,6 @@ CHROMIUM_ARGS = [
     # Any host but the local server resolves to nothing: no request leaves the machine.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
-SUB_PATH = "/aedemo/"
 VIEWPORT = {"width": 1280, "height": 800}
 TIMEOUT_MS = 120_000
 
@@ -59,44 +57,6 @@ def site_bytes(site: Path) -> dict[str, int]:
         "bytes": sum(len(b) for b in raw),
         "gzip9_bytes": sum(len(gzip.compress(b, compresslevel=9, mtime=0)) for b in raw),
     }
-
-
-class SubPathHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves the site folder under /aedemo/ only; optionally cross-origin isolated."""
-
-    isolate = False
-
-    def translate_path(self, path: str) -> str:
-        path = path.split("?", 1)[0].split("#", 1)[0]
-        if not path.startswith(SUB_PATH):
-            return str(Path(self.directory) / ".not-served")
-        return super().translate_path("/" + path[len(SUB_PATH) :])
-
-    def end_headers(self) -> None:
-        self.send_header("Cache-Control", "no-store")
-        if self.isolate:
-            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
-            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
-        super().end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def serve(site: Path, isolate: bool = False) -> Iterator[str]:
-    """Serve `site` on 127.0.0.1 (a free port) under /aedemo/; yields the page's URL."""
-    handler = type("Handler", (SubPathHandler,), {"isolate": isolate})
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{SUB_PATH}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 # ---------------------------------------------------------------- in the page

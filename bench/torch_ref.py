@@ -31,8 +31,8 @@ from torch import nn
 from builder.autoencoder import Autoencoder
 from builder.data import Dataset
 from builder.files import BuildError
-from builder.training import (Progress, TrainConfig, batches, cosine_lr, knn_accuracy, mse,
-                              random_init, split_validation)
+from builder.evaluation import knn_accuracy, mse
+from builder.training import Progress, TrainConfig, batches, cosine_lr, random_init, split_validation
 
 F32 = np.float32
 
@@ -156,7 +156,7 @@ def train_eval(ds: Dataset, cfg: TrainConfig, progress: Progress | None = None,
     """The PyTorch net from random init, trained and evaluated as builder.training.train
     trains and evaluates aedemo without pretraining: the same generator draws the same
     validation split, the same He-initialised weights and the same batches."""
-    progress = progress or Progress(quiet=True)
+    progress = progress or Progress()
     rng = np.random.default_rng(cfg.seed)
     tr, va = split_validation(len(ds.x_train), cfg.val_fraction, rng)
     x, x_val = ds.x_train[tr], ds.x_train[va]

@@ -49,7 +49,7 @@ class TimingProgress(Progress):
 
     def __init__(self, budget: float | None = None, budget_label: str = "fine-tune",
                  min_steps: int = 2) -> None:
-        super().__init__(quiet=True)
+        super().__init__()
         self.bars: list[dict[str, Any]] = []
         self.budget, self.budget_label, self.min_steps = budget, budget_label, min_steps
 
@@ -115,7 +115,7 @@ def speed(job: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if job.get("pretrain") and job["impl"] == "numpy":
         t0 = time.perf_counter()
-        pretrain(x, base, np.random.default_rng(cfg.seed), Progress(quiet=True))
+        pretrain(x, base, np.random.default_rng(cfg.seed), Progress())
         out["pretrain_seconds"] = time.perf_counter() - t0
     model = random_init(cfg, rng)
     budget = job.get("budget")
@@ -152,15 +152,17 @@ def quality(job: dict[str, Any]) -> dict[str, Any]:
         seconds = {"pretrain": 0.0}
     else:
         with tempfile.TemporaryDirectory(prefix="aedemo-bench-") as out:
-            metrics = train(ds, cfg, Path(out), progress)
-        result = {k: metrics[k] for k in ("test_mse", "knn5", "config")}
-        result["best_epoch"] = metrics["finetune"]["best_epoch"]
-        result["pca2"] = metrics["pca2"]
-        seconds = {k: metrics["seconds"][k] for k in ("pretrain", "finetune", "evaluate")}
+            m = train(ds, cfg, Path(out), progress).to_json()
+        result = {k: m[k] for k in ("test_mse", "knn5", "config")}
+        result["best_epoch"] = m["finetune"]["best_epoch"]
+        result["pca2"] = m["pca2"]
+        seconds = {k: m["seconds"][k] for k in ("pretrain", "finetune", "evaluate")}
     seconds["total"] = time.perf_counter() - t0
     epochs = progress.seconds("fine-tune")
     seconds["finetune_epochs"] = epochs
-    return {**result, "seconds": seconds, "data": ds.describe()}  # config: as trained
+    data = {"name": ds.name, "source": ds.source, "classes": list(ds.classes),
+            "n_train": int(len(ds.y_train)), "n_test": int(len(ds.y_test))}
+    return {**result, "seconds": seconds, "data": data}  # config: as trained
 
 
 def gemm(job: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import write_npz
+from .activations import relu, sigmoid
+from .files import npz_bytes, write_bytes_atomic
 
 SIZES = (784, 100, 50, 25, 2)
 OUTPUTS = ("sigmoid", "relu")
@@ -32,13 +33,27 @@ def symexp(u: np.ndarray) -> np.ndarray:
     return (np.sign(u) * np.expm1(np.abs(u))).astype(u.dtype, copy=False)
 
 
-def sigmoid(a: np.ndarray) -> np.ndarray:
-    """Logistic function without overflow warnings for large |a|."""
-    return (0.5 * (1.0 + np.tanh(0.5 * a))).astype(a.dtype, copy=False)
+def unrolled(sizes: tuple[int, ...]) -> tuple[int, ...]:
+    """Layer widths of the unrolled net: the encoder's `sizes`, then the mirrored decoder."""
+    return tuple(sizes) + tuple(sizes[-2::-1])
 
 
-def relu(a: np.ndarray) -> np.ndarray:
-    return np.maximum(a, 0, dtype=a.dtype)
+def layer_activations(n_layers: int, output: str) -> list[str]:
+    """The unit type of each of the `n_layers` layers (encoder first): the one rule.
+
+    The encoder's last layer (the code) is `linear`, the decoder's last is `output`
+    (`sigmoid` or `relu`), every other layer `relu`.
+    """
+    code = n_layers // 2 - 1
+    return ["linear" if i == code else output if i == n_layers - 1 else "relu"
+            for i in range(n_layers)]
+
+
+def linear(a: np.ndarray) -> np.ndarray:
+    return a
+
+
+UNITS = {"relu": relu, "sigmoid": sigmoid, "linear": linear}
 
 
 @dataclass
@@ -79,13 +94,14 @@ class Autoencoder:
     def copy(self) -> "Autoencoder":
         return Autoencoder([W.copy() for W in self.W], [b.copy() for b in self.b], self.output)
 
+    @property
+    def activations(self) -> list[str]:
+        """Unit type of each layer (`layer_activations`)."""
+        return layer_activations(len(self.W), self.output)
+
     def activation(self, i: int, a: np.ndarray) -> np.ndarray:
         """Nonlinearity of layer `i`: linear code, chosen output, ReLU elsewhere."""
-        if i == self.n_enc - 1:
-            return a
-        if i == len(self.W) - 1 and self.output == "sigmoid":
-            return sigmoid(a)
-        return relu(a)
+        return UNITS[self.activations[i]](a)
 
     def run(self, x: np.ndarray, layers: range) -> np.ndarray:
         for i in layers:
@@ -118,11 +134,12 @@ class Autoencoder:
         d = (2.0 / diff.size) * diff
         dW: list[np.ndarray] = [None] * len(self.W)  # type: ignore[list-item]
         db: list[np.ndarray] = [None] * len(self.W)  # type: ignore[list-item]
+        kinds = self.activations
         for i in reversed(range(len(self.W))):
             y = hs[i + 1]
-            if i == len(self.W) - 1 and self.output == "sigmoid":
+            if kinds[i] == "sigmoid":
                 d = d * y * (1 - y)
-            elif i != self.n_enc - 1:
+            elif kinds[i] == "relu":
                 d = d * (y > 0)
             dW[i] = hs[i].T @ d
             db[i] = d.sum(axis=0)
@@ -131,17 +148,19 @@ class Autoencoder:
         return loss, dW, db
 
     def save(self, path: Path, **meta: object) -> None:
-        """Write an `.npz` that rebuilds this model alone (plus free-form metadata)."""
+        """Write `to_bytes(**meta)` to `path`."""
+        write_bytes_atomic(path, self.to_bytes(**meta))
+
+    def to_bytes(self, **meta: object) -> bytes:
+        """An `.npz` that rebuilds this model alone (plus free-form metadata)."""
         arrays = {f"W{i}": W for i, W in enumerate(self.W)}
         arrays.update({f"b{i}": b for i, b in enumerate(self.b)})
         arrays["sizes"] = np.array(self.sizes, dtype=np.int64)
-        arrays["activations"] = np.array(
-            ["relu"] * (self.n_enc - 1) + ["linear"] + ["relu"] * (self.n_enc - 1) + [self.output]
-        )
+        arrays["activations"] = np.array(self.activations)
         arrays["output"] = np.array(self.output)
         for key, value in meta.items():
             arrays[f"meta_{key}"] = np.array(value)
-        write_npz(path, arrays)
+        return npz_bytes(arrays)
 
     @classmethod
     def load(cls, path: Path) -> tuple["Autoencoder", dict[str, object]]:

@@ -1,8 +1,7 @@
 """The model card: how one trained model was made, laid out for `templates/_card.html`.
 
 Reads no files itself. `card_context` takes what the render stage already holds:
-  - `metrics.json` as a dict (`architecture`, `config`, `data`, `pretraining`,
-    `finetune`, `test_mse`, `knn5`, `pca2`; `seconds` is never read),
+  - `metrics.json` as a `metrics.Metrics` (`seconds` is never read),
   - the arrays of `points.npz` (`u` and `pca` float32 (n, 2), `label` uint8 (n,),
     `test` bool (n,)),
   - the size of `decoder.onnx` in bytes,
@@ -18,7 +17,8 @@ The partial draws at build time, without JavaScript or a plotting library:
     parse the curves back), and in a collapsed table of rounded figures,
   - PCA-2's scatter beside the autoencoder's for the same test digits (inline SVG,
     one zero-length round-capped path segment per dot, on a 0…1000 integer grid),
-  - the command, config and versions that reproduce the model.
+  - the command (as the CLI recorded it at train time), config and versions that
+    reproduce the model, and what its bytes depend on (numpy, BLAS, kernel, threads).
 
 The output depends only on the inputs: fixed float formatting, sorted keys, a fixed
 sample and drawing order for the dots, no wall-clock figures and no timestamps. Every
@@ -27,16 +27,17 @@ string goes through jinja2's autoescaping; nothing here is marked safe.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import shlex
 from importlib import metadata
-from pathlib import PurePath
 
 import numpy as np
 
+from .autoencoder import unrolled
 from .files import BuildError
+from .metrics import Metrics
+from .theme import PALETTE, UNIT_NAMES
 
 MAX_SCATTER = 2000  # test digits drawn in each scatter; a fixed random subset beyond this
 GRID = 1000  # scatter coordinates are integers 0..GRID (y up), in a viewBox padded by DOT
@@ -55,7 +56,7 @@ ARCH_X0, ARCH_DX = 132, 66  # centre of the first layer column, column spacing
 ARCH_MID = 70  # vertical centre of the layer boxes
 ARCH_BOX_W = 24
 
-# Series colours: entries of the page's palette (builder.render.PALETTE), chosen to
+# Series colours: entries of the page's palette (builder.theme.PALETTE), chosen to
 # stay apart from each other and readable on light and dark backgrounds.
 RBM_COLOURS = (0, 2, 4, 6)  # blue, red, purple, dark orange
 FINETUNE_SERIES = (  # key in metrics["finetune"], legend name, palette index, dash pattern
@@ -74,8 +75,8 @@ def installed_versions(onnxruntime_web: str) -> dict[str, str]:
     return {**found, "onnxruntime-web": str(onnxruntime_web)}
 
 
-def card_context(metrics: dict, points: dict[str, np.ndarray], decoder_bytes: int,
-                 versions: dict[str, str], name: str | None = None) -> dict:
+def card_context(metrics: Metrics, points: dict[str, np.ndarray], decoder_bytes: int,
+                 versions: dict[str, str]) -> dict:
     """Everything `_card.html` needs, as the template variable `card`.
 
     Keys: `id` (unique per data set, for the section's id), `data_name`, `data_source`,
@@ -83,30 +84,24 @@ def card_context(metrics: dict, points: dict[str, np.ndarray], decoder_bytes: in
     parameter counts, `decoder_bytes`), `pretraining` (`done`, and a `chart` and `table`
     when there are RBM curves), `finetune` (`chart`, `table`, `best_epoch`),
     `comparison` (the two scatters, the classes, the MSE / kNN-5 figures) and
-    `reproduce` (`seed`, `command`, `config`, `versions`). Raises `BuildError`
+    `reproduce` (`seed`, `words`, `config`, `versions`, `platform`). Raises `BuildError`
     naming a missing or malformed field.
-
-    `name` is the data set's short name (`aedemo build --name`), shown in the command for
-    IDX data; by default the data folder's name in lower case, as the CLI defaults it.
     """
-    from .render import PALETTE, UNIT_NAMES  # here, not at the top: render may import this module
-
     try:
-        arch, data = metrics["architecture"], metrics["data"]
-        title = str(data["name"])
-        classes = [str(c) for c in data["classes"]]
+        data = metrics.data
+        classes = list(data.classes)
         context = {
-            "id": "model-card-" + _slug(title),
-            "data_name": title,
-            "data_source": str(data["source"]),
-            "n_train": f"{int(data['n_train']):,}",
-            "n_val": f"{int(data['n_val']):,}",
-            "n_test": f"{int(data['n_test']):,}",
-            "architecture": _architecture(arch, int(decoder_bytes), UNIT_NAMES),
-            "pretraining": _pretraining(metrics["pretraining"], PALETTE),
-            "finetune": _finetune(metrics["finetune"], PALETTE),
+            "id": "model-card-" + _slug(data.name),
+            "data_name": data.name,
+            "data_source": data.source,
+            "n_train": f"{data.n_train:,}",
+            "n_val": f"{data.n_val:,}",
+            "n_test": f"{data.n_test:,}",
+            "architecture": _architecture(metrics.architecture, int(decoder_bytes)),
+            "pretraining": _pretraining(metrics.pretraining, PALETTE),
+            "finetune": _finetune(metrics.finetune, PALETTE),
             "comparison": _comparison(metrics, points, classes, PALETTE),
-            "reproduce": _reproduce(metrics["config"], data, versions, name),
+            "reproduce": _reproduce(metrics, versions),
         }
     except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError) as e:
         raise BuildError(f"metrics.json / points.npz: missing or malformed field for the model card ({e!r})") from None
@@ -148,13 +143,12 @@ def _params(n_in: int, n_out: int) -> int:
     return n_in * n_out + n_out
 
 
-def _architecture(arch: dict, decoder_bytes: int, unit_names: dict[str, str]) -> dict:
-    sizes = [int(s) for s in arch["sizes"]]
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(f"architecture.sizes {sizes}")
-    full = sizes + sizes[-2::-1]
+def _architecture(arch, decoder_bytes: int) -> dict:
+    """`arch` is a `metrics.Architecture`."""
+    sizes = list(arch.sizes)
+    full = list(unrolled(arch.sizes))
     code = len(sizes) - 1
-    unit = lambda key: unit_names.get(str(arch[key]), str(arch[key]))  # noqa: E731
+    unit = lambda key: UNIT_NAMES.get(getattr(arch, key), getattr(arch, key))  # noqa: E731
     layers = []
     for i, size in enumerate(full):
         kind = "in" if i == 0 else "code" if i == code else "out" if i == len(full) - 1 else (
@@ -321,8 +315,9 @@ def _table(names: list[str], columns: list[list[float]], best: int | None = None
     }
 
 
-def _pretraining(layers: list[dict], palette: tuple[str, ...]) -> dict:
-    curves = [(str(p["layer"]), [float(v) for v in p["recon_error"]]) for p in layers]
+def _pretraining(layers, palette: tuple[str, ...]) -> dict:
+    """`layers`: the `metrics.RBMCurve`s."""
+    curves = [(p.layer, list(p.recon_error)) for p in layers]
     if not any(values for _, values in curves):
         return {"done": False, "n_rbms": len(curves), "chart": None, "table": None,
                 "epochs": 0}
@@ -339,15 +334,12 @@ def _pretraining(layers: list[dict], palette: tuple[str, ...]) -> dict:
     }
 
 
-def _finetune(ft: dict, palette: tuple[str, ...]) -> dict:
-    series = [{"name": name, "colour": palette[c], "dash": dash, "values": [float(v) for v in ft[key]]}
+def _finetune(ft, palette: tuple[str, ...]) -> dict:
+    """`ft`: the `metrics.Finetune` curves (validated by `Metrics.from_json`)."""
+    series = [{"name": name, "colour": palette[c], "dash": dash, "values": list(getattr(ft, key))}
               for key, name, c, dash in FINETUNE_SERIES]
     n = len(series[0]["values"])
-    if n == 0 or any(len(s["values"]) != n for s in series):
-        raise ValueError("finetune: train_mse, val_mse and test_mse need one value per epoch")
-    best = int(ft["best_epoch"])
-    if not 1 <= best <= n:
-        raise ValueError(f"finetune.best_epoch {best} outside 1..{n}")
+    best = ft.best_epoch
     val = series[1]["values"]
     aria = (f"Fine-tuning: mean squared reconstruction error per epoch over {n} epochs; train from "
             f"{_fig(series[0]['values'][0])} to {_fig(series[0]['values'][-1])}, validation lowest "
@@ -392,7 +384,7 @@ def _scatter_paths(xy: np.ndarray, label: np.ndarray, order: np.ndarray, n_class
     return paths, [float(v) for v in lo], [float(v) for v in lo + span]
 
 
-def _comparison(metrics: dict, points: dict[str, np.ndarray], classes: list[str],
+def _comparison(metrics: Metrics, points: dict[str, np.ndarray], classes: list[str],
                 palette: tuple[str, ...]) -> dict:
     u, pca = np.asarray(points["u"]), np.asarray(points["pca"])
     label, test = np.asarray(points["label"]), np.asarray(points["test"])
@@ -411,10 +403,9 @@ def _comparison(metrics: dict, points: dict[str, np.ndarray], classes: list[str]
     if lab.min() < 0 or lab.max() >= len(classes):
         raise ValueError("points.npz: labels outside the classes")
     order = np.random.default_rng(0).permutation(len(rows))
-    pca2 = metrics["pca2"]
     figures = {
-        "pca": (float(pca2["test_mse"]), float(pca2["knn5"])),
-        "ae": (float(metrics["test_mse"]), float(metrics["knn5"])),
+        "pca": (metrics.pca2.test_mse, metrics.pca2.knn5),
+        "ae": (metrics.test_mse, metrics.knn5),
     }
     plots = []
     for key, xy, title, short, axes in (
@@ -456,50 +447,21 @@ def _verdict(pca_mse: float, pca_knn: float, ae_mse: float, ae_knn: float) -> st
 
 # ---------------------------------------------------------------- how to reproduce
 
-CLI_FIELDS = ("seed", "output", "pretrain", "epochs")  # the config fields that flags set
-# fields that --no-pretrain leaves unused
-PRETRAIN_FIELDS = ("rbm_epochs", "rbm_lr", "rbm_batch", "cd_k", "rbm_weight_decay", "init_std")
 
-
-def _reproduce(config: dict, data: dict, versions: dict[str, str], name: str | None) -> dict:
-    from .data import DIGITS, KNOWN_SETS
-    from .training import QUICK, TrainConfig
-
-    config = json.loads(json.dumps(config))  # plain JSON values (tuples → lists)
-    presets = []
-    for flag, base in (("", TrainConfig()), ("--quick", TrainConfig(**QUICK))):
-        base = json.loads(json.dumps(dataclasses.asdict(base)))
-        ignored = CLI_FIELDS + (PRETRAIN_FIELDS if config.get("pretrain") is False else ())
-        other = sorted(k for k in set(base) | set(config)
-                       if k not in ignored and base.get(k) != config.get(k))
-        presets.append((len(other), flag, other))
-    _, preset, unsettable = min(presets, key=lambda p: p[0])  # the default wins a tie
-
-    words = ["aedemo", "build"]
-    source = str(data["source"])
-    default_classes = DIGITS
-    if source.startswith("IDX "):
-        folder = PurePath(source[4:]).name.lower()
-        words += ["--data", shlex.quote(source[4:]), "--name", shlex.quote(name or folder)]
-        default_classes = KNOWN_SETS.get(folder, ("", DIGITS))[1]
-    classes = [str(c) for c in data["classes"]]
-    if classes != list(default_classes):
-        words += ["--classes", shlex.quote(",".join(classes))]
-    if preset:
-        words.append(preset)
-    words += ["--seed", str(int(config["seed"]))]
-    if config.get("epochs") is not None:
-        words += ["--epochs", str(int(config["epochs"]))]
-    if config.get("output", "sigmoid") != "sigmoid":
-        words += ["--output", shlex.quote(str(config["output"]))]
-    if config.get("pretrain") is False:
-        words.append("--no-pretrain")
-
+def _reproduce(metrics: Metrics, versions: dict[str, str]) -> dict:
+    """The recorded command (empty for a model trained through the Python API), the
+    config, the versions, and what the weights' bytes depend on besides seed and data."""
+    config = metrics.config
+    p = metrics.platform
+    threads = p.get("blas_threads")
     return {
         "seed": int(config["seed"]),
-        "command": " ".join(words),
-        "words": words,  # the command's words, each kept on one line when it wraps
+        "words": [shlex.quote(w) for w in shlex.split(metrics.command)],
         "config": [{"key": k, "value": json.dumps(config[k], sort_keys=True)} for k in sorted(config)],
-        "unsettable": [{"key": k, "value": json.dumps(config.get(k), sort_keys=True)} for k in unsettable],
         "versions": [{"name": k, "version": str(versions[k])} for k in sorted(versions)],
+        "platform": {
+            "numpy": str(p.get("numpy", "unknown")), "blas": str(p.get("blas", "unknown")),
+            "kernel": str(p.get("blas_kernel", "unknown")),
+            "threads": "unknown" if threads is None else f"{int(threads)} thread{'s' if threads != 1 else ''}",
+        },
     }

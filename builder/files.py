@@ -40,10 +40,14 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def json_bytes(obj: object) -> bytes:
+    """Pretty, key-sorted JSON with a trailing newline."""
+    return (json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n").encode()
+
+
 def write_json(path: Path, obj: object) -> None:
-    """Pretty, key-sorted JSON with a trailing newline, written atomically."""
-    text = json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n"
-    write_bytes_atomic(path, text.encode())
+    """`json_bytes(obj)`, written atomically."""
+    write_bytes_atomic(path, json_bytes(obj))
 
 
 def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:

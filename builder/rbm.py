@@ -15,11 +15,10 @@ from typing import Callable
 
 import numpy as np
 
-from .autoencoder import relu, sigmoid
+from .activations import relu, sigmoid
 from .files import BuildError
 
 F32 = np.float32
-UNITS = ("logistic", "relu", "nrelu", "linear")
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,6 @@ class RBMConfig:
     momentum: float = 0.5  # momentum for the first 5 epochs ...
     final_momentum: float = 0.9  # ... and from then on
     weight_decay: float = 2e-4  # L2 penalty on W
-    init_std: float = 0.01  # std of the initial weights
 
 
 @dataclass

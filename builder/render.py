@@ -1,22 +1,26 @@
 """Render the static page: the only stage that writes `site/`.
 
 Reads
-  - the build folder: `decoder.onnx` (input `u` [N,2] display coordinates → output
-    `image` [N,784]), `encoder.onnx` (input `image` [N,784] in [0,1] → output `u`
-    [N,2]), `points.npz` (`u` float32 (n,2), `label` uint8 (n,), `test` bool (n,);
-    the test rows in the order of the test split), `data.npz` (the parse cache that
-    training writes: `x_test` float32 (n_test,784), `y_test` uint8 (n_test,)) and
-    `metrics.json` (architecture, data set, test MSE, kNN-5, PCA-2 baseline);
+  - the build folder (`layout`), every file checked against its `manifest.json` so
+    that the page's models, points and figures are one set: `decoder.onnx` (input `u`
+    [N,2] display coordinates → output `image` [N,784]), `encoder.onnx` (input `image`
+    [N,784] in [0,1] → output `u` [N,2]), `points.npz` (`u` float32 (n,2), `label`
+    uint8 (n,), `test` bool (n,); the test rows in the order of the test split),
+    `digits.npz` (`x_test` float32 (n_test,784), `y_test` uint8 (n_test,)) and
+    `metrics.json` (`metrics.Metrics`);
   - `templates/`: jinja2 pages (`index.html`, partials `_*.html`, the data-file
-    template `_data.js`, the style sheet `style.css`) and hand-written files copied
-    as they are (the page scripts listed in `SCRIPTS`, `favicon.svg`);
+    template `_data.js`, the style sheets `style.css` and `card.css` and `favicon.svg`,
+    which take their colours from `theme`) and the page scripts listed in
+    `page_scripts.SCRIPTS`, copied as they are;
   - `node_modules/onnxruntime-web`: `package.json` (its version goes into the footer)
     and from `dist/` only what the single-threaded wasm CPU backend needs:
     `ort.wasm.min.js`, `ort-wasm-simd-threaded.mjs`, `ort-wasm-simd-threaded.wasm`.
 
 Writes `site/`, replaced as a whole through a temporary sibling (a failed render
-leaves the old site as it was):
-  - `index.html`, `favicon.svg`, `.nojekyll`;
+leaves the old site as it was), and only when it is absent, empty or an earlier
+aedemo site (`sitedir`):
+  - `index.html`, `favicon.svg`, `.nojekyll`, `.aedemo-site` (the marker: the sha256
+    of every file written);
   - `assets/<script>.<hash>.js` (one per entry of `SCRIPTS`, loaded in that order),
     `assets/style.<hash>.css`;
   - `vendor/onnxruntime-web-<version>/ort.wasm.min.js`;
@@ -40,39 +44,31 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import io
 import json
-import math
-import re
+import zipfile
 from pathlib import Path
 from typing import Sequence
 
 import jinja2
 import numpy as np
 
+from . import layout
 from .card import card_context, installed_versions
-from .files import BuildError, replace_dir
+from .files import BuildError
+from .metrics import Metrics
+from .page_scripts import SCRIPTS
+from .sitedir import MARKER, check_site, marker_bytes, replace_site
+from .theme import COLOURS, PALETTE, UNIT_NAMES
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
 
 ORT_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
-
-# The page's scripts, in load order: small libraries first, the page itself last.
-SCRIPTS = ("runtime.js", "mnist.js", "nearest.js", "share.js", "pad.js", "marks.js", "app.js")
-
-# Petroff's ten-colour sequence (2021), designed to stay distinguishable under the
-# common colour-vision deficiencies; matplotlib ships it as "petroff10".
-PALETTE = (
-    "#3f90da", "#ffa90e", "#bd1f01", "#94a4a2", "#832db6",
-    "#a96b59", "#e76300", "#b9ac70", "#717581", "#92dadd",
-)
 
 IMAGE_SIDE = 28
 PIXELS = IMAGE_SIDE * IMAGE_SIDE
 MAX_DIGITS = 5000   # real digits shipped for the nearest-digit search and the drawing pad
-
-UNIT_NAMES = {"relu": "ReLU", "sigmoid": "sigmoid", "linear": "linear", "tanh": "tanh"}
-
-CONFIG_RE = re.compile(r'<script type="application/json" id="aedemo-config">(.*?)</script>', re.S)
 
 
 def render_site(
@@ -94,19 +90,22 @@ def render_site(
     names = [d.name for d in build_dirs]
     if not build_dirs or len(set(names)) != len(names):
         raise BuildError(f"render: need build folders with distinct names, got {names}")
+    inputs = [*build_dirs, Path(templates), node_modules, ROOT]
+    check_site(site_dir, inputs)
     ort_version, ort_files = _read_ort(node_modules / "onnxruntime-web")
     env = make_environment(templates)
     out: dict[str, bytes] = {}
     shared = _shared_files(env, out, templates, ort_version, ort_files)
     versions = installed_versions(ort_version)
     pages = [_read_demo(d, versions) for d in build_dirs]
-    links = [{"name": p["metrics"]["data"]["name"], "path": "" if i == 0 else f"{d.name}/"}
+    links = [{"name": p["metrics"].data.name, "path": "" if i == 0 else f"{d.name}/"}
              for i, (p, d) in enumerate(zip(pages, build_dirs))]
     for i, page in enumerate(pages):
         _render_page(env, out, shared, page, links, current=i, ort_version=ort_version)
     out[".nojekyll"] = b""
+    out[MARKER] = marker_bytes(out)
 
-    with replace_dir(site_dir) as tmp:
+    with replace_site(site_dir, inputs) as tmp:
         for rel in sorted(out):
             path = tmp / rel
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,17 +138,19 @@ def make_environment(templates: Path = TEMPLATES) -> jinja2.Environment:
 
 
 def _read_demo(build_dir: Path, versions: dict[str, str]) -> dict:
-    """Everything one page needs from its build folder, read and checked."""
-    metrics = _read_metrics(build_dir / "metrics.json")
-    classes = metrics["data"]["classes"]
-    u, label, test = _read_points_file(build_dir / "points.npz", len(classes))
-    with np.load(build_dir / "points.npz", allow_pickle=False) as f:
-        if "pca" not in f.files:
-            raise BuildError(f"{build_dir / 'points.npz'}: no PCA-2 codes `pca` — run `aedemo train` again")
-        pca = np.asarray(f["pca"])
-    x_test, y_test = _read_test_images(build_dir / "data.npz")
-    decoder, decoder_io = _read_model(build_dir / "decoder.onnx", 2, PIXELS, "aedemo export")
-    encoder, encoder_io = _read_model(build_dir / "encoder.onnx", PIXELS, 2, "aedemo export")
+    """Everything one page needs from its build folder, read, checked against the folder's
+    manifest (one set, made by train and export from it) and validated."""
+    manifest = layout.Manifest.read(build_dir)
+    read = lambda name: layout.verified(build_dir, manifest, name)  # noqa: E731
+    metrics = Metrics.read(build_dir / layout.METRICS, read(layout.METRICS).decode("utf-8"))
+    classes = list(metrics.data.classes)
+    points = _read_npz(build_dir / layout.POINTS, read(layout.POINTS), ("u", "label", "test", "pca"))
+    u, label, test = _check_points(build_dir / layout.POINTS, points, len(classes))
+    digits = _read_npz(build_dir / layout.DIGITS, read(layout.DIGITS), ("x_test", "y_test"))
+    x_test, y_test = _check_test_images(build_dir / layout.DIGITS, digits)
+    decoder, decoder_io = _read_model(build_dir / layout.DECODER, read(layout.DECODER), 2, PIXELS)
+    encoder, encoder_io = _read_model(build_dir / layout.ENCODER, read(layout.ENCODER), PIXELS, 2)
+    pca = np.asarray(points["pca"])
     return {
         "metrics": metrics, "classes": classes,
         "points": _points_payload(u, label),
@@ -157,8 +158,17 @@ def _read_demo(build_dir: Path, versions: dict[str, str]) -> dict:
         "decoder": decoder, "decoder_io": decoder_io,
         "encoder": encoder, "encoder_io": encoder_io,
         "card": card_context(metrics, {"u": u, "pca": pca, "label": label, "test": test},
-                             len(decoder), versions, name=build_dir.name),
+                             len(decoder), versions),
     }
+
+
+def _read_npz(path: Path, data: bytes, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The arrays `names` of an `.npz` file's bytes; `BuildError` naming the file."""
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as f:
+            return {name: np.asarray(f[name]) for name in names}
+    except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+        raise BuildError(f"{path}: cannot read arrays {', '.join(names)} ({e})") from None
 
 
 def _data_file(env: jinja2.Environment, out: dict[str, bytes], key: str, value: object,
@@ -185,13 +195,14 @@ def _shared_files(env: jinja2.Environment, out: dict[str, bytes], templates: Pat
         ),
         "style": _add_hashed(
             out, "assets/style", ".css",
-            env.get_template("style.css").render(palette=PALETTE).encode(),
+            env.get_template("style.css").render(palette=PALETTE, theme=COLOURS).encode(),
         ),
         "favicon": "favicon.svg",
-        "card_css": _add_hashed(out, "assets/card", ".css", _read(templates / "card.css")),
+        "card_css": _add_hashed(out, "assets/card", ".css",
+                                env.get_template("card.css").render(theme=COLOURS).encode()),
     }
     out[files["ort"]] = ort_files[0]
-    out["favicon.svg"] = _read(templates / "favicon.svg")
+    out["favicon.svg"] = env.get_template("favicon.svg").render(palette=PALETTE, theme=COLOURS).encode()
     scripts = [_add_hashed(out, f"assets/{Path(name).stem}", ".js", _read(templates / name))
                for name in SCRIPTS]
     return {"files": files, "scripts": scripts}
@@ -221,6 +232,7 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
         "files": {k: files[k] for k in ("ort", "wasm", "glue", "decoder", "encoder", "points", "digits")},
         "classes": classes,
         "palette": list(PALETTE[: len(classes)]),
+        "theme": COLOURS,
         "input": page["decoder_io"][0],
         "output": page["decoder_io"][1],
         "encoderInput": page["encoder_io"][0],
@@ -245,26 +257,6 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
     out[f"{here}index.html"] = html.encode()
 
 
-def read_site_config(site_dir: Path) -> dict:
-    """The page configuration that `index.html` of a rendered site carries."""
-    match = CONFIG_RE.search((Path(site_dir) / "index.html").read_text(encoding="utf-8"))
-    if match is None:
-        raise BuildError(f"{site_dir}/index.html: no page configuration")
-    return json.loads(match.group(1))
-
-
-def read_site_data(site_dir: Path, key: str) -> object:
-    """The value that a rendered site's data script for `key` hands to the page.
-
-    `key` is one of "wasm", "glue", "decoder", "encoder", "points", "digits"; for tests
-    and tools (see `read_site_digits` for the digits unpacked).
-    """
-    path = Path(site_dir) / read_site_config(site_dir)["files"][key]
-    text = path.read_text(encoding="utf-8")
-    start = text.index("] = ", text.index("AEDEMO_DATA")) + len("] = ")
-    return json.loads(text[start : text.rindex(";")])
-
-
 def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -279,58 +271,20 @@ def _add_hashed(out: dict[str, bytes], stem: str, suffix: str, data: bytes) -> s
     return name
 
 
-def _read_metrics(path: Path) -> dict:
-    if not path.is_file():
-        raise BuildError(f"{path} not found — run `aedemo build` first")
-    try:
-        metrics = json.loads(path.read_text(encoding="utf-8"))
-        arch, data, pca2 = metrics["architecture"], metrics["data"], metrics["pca2"]
-        checks = {
-            "architecture.sizes": [int(s) for s in arch["sizes"]],
-            "architecture.hidden": str(arch["hidden"]),
-            "architecture.code": str(arch["code"]),
-            "architecture.output": str(arch["output"]),
-            "data.name": str(data["name"]),
-            "data.classes": [str(c) for c in data["classes"]],
-            "data.n_train": int(data["n_train"]),
-            "data.n_val": int(data["n_val"]),
-            "data.n_test": int(data["n_test"]),
-            "test_mse": float(metrics["test_mse"]),
-            "knn5": float(metrics["knn5"]),
-            "pca2.test_mse": float(pca2["test_mse"]),
-            "pca2.knn5": float(pca2["knn5"]),
-        }
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise BuildError(f"{path}: not valid JSON ({e})") from None
-    except (KeyError, TypeError, ValueError) as e:
-        raise BuildError(f"{path}: missing or malformed field {e}") from None
-    if not 1 <= len(checks["data.classes"]) <= len(PALETTE):
-        raise BuildError(f"{path}: data.classes must list 1 to {len(PALETTE)} classes")
-    if not all(math.isfinite(checks[k]) for k in ("test_mse", "knn5", "pca2.test_mse", "pca2.knn5")):
-        raise BuildError(f"{path}: metrics must be finite numbers")
-    return metrics
-
-
-def _read_points_file(path: Path, n_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _check_points(path: Path, f: dict[str, np.ndarray], n_classes: int,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`u` float32 (n, 2), `label` uint8 (n,) and the `test` mask (n,) of `points.npz`."""
-    if not path.is_file():
-        raise BuildError(f"{path} not found — run `aedemo build` first")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            u = np.asarray(f["u"])
-            label = np.asarray(f["label"])
-            test = np.asarray(f["test"]) if "test" in f.files else None
-    except (KeyError, ValueError, OSError) as e:
-        raise BuildError(f"{path}: cannot read arrays `u` and `label` ({e})") from None
+    u, label, test, pca = f["u"], f["label"], f["test"], f["pca"]
     n = len(u)
-    if u.ndim != 2 or u.shape[1] != 2 or label.shape != (n,) or n == 0:
-        raise BuildError(f"{path}: need u of shape (n, 2) and label of shape (n,), got {u.shape} and {label.shape}")
-    if not np.all(np.isfinite(u)):
-        raise BuildError(f"{path}: u has non-finite values")
+    if u.ndim != 2 or u.shape[1] != 2 or label.shape != (n,) or n == 0 or pca.shape != u.shape:
+        raise BuildError(f"{path}: need u and pca of shape (n, 2) and label of shape (n,), got {u.shape}, "
+                         f"{pca.shape} and {label.shape}")
+    if not (np.all(np.isfinite(u)) and np.all(np.isfinite(pca))):
+        raise BuildError(f"{path}: u or pca has non-finite values")
     if label.min() < 0 or label.max() >= n_classes:
         raise BuildError(f"{path}: labels must lie in 0..{n_classes - 1}")
-    if test is None or test.shape != (n,) or test.dtype != np.bool_:
-        raise BuildError(f"{path}: need a boolean `test` mask of shape (n,) — run `aedemo train` again")
+    if test.shape != (n,) or test.dtype != np.bool_:
+        raise BuildError(f"{path}: need a boolean `test` mask of shape (n,)")
     return u.astype(np.float32), label.astype(np.uint8), test
 
 
@@ -352,15 +306,9 @@ def _points_payload(u: np.ndarray, label: np.ndarray) -> dict:
     }
 
 
-def _read_test_images(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """`x_test` float32 (n, 784) in [0, 1] and `y_test` uint8 (n,) from the parse cache."""
-    if not path.is_file():
-        raise BuildError(f"{path} not found — run `aedemo train` first")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            x, y = np.asarray(f["x_test"]), np.asarray(f["y_test"])
-    except (KeyError, ValueError, OSError) as e:
-        raise BuildError(f"{path}: cannot read arrays `x_test` and `y_test` ({e})") from None
+def _check_test_images(path: Path, f: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """`x_test` float32 (n, 784) in [0, 1] and `y_test` uint8 (n,) of `digits.npz`."""
+    x, y = f["x_test"], f["y_test"]
     if x.ndim != 2 or x.shape[1] != PIXELS or y.shape != (len(x),):
         raise BuildError(f"{path}: need x_test of shape (n, {PIXELS}) and y_test of shape (n,)")
     if not (np.all(np.isfinite(x)) and x.min(initial=0) >= 0 and x.max(initial=0) <= 1):
@@ -382,7 +330,7 @@ def _digits_payload(x_test: np.ndarray, y_test: np.ndarray, u: np.ndarray, label
     """
     u_test, label_test = u[test], label[test]
     if len(u_test) != len(x_test) or not np.array_equal(label_test, y_test):
-        raise BuildError(f"{build_dir}/data.npz does not match points.npz (test split) — run `aedemo train` again")
+        raise BuildError(f"{build_dir / layout.DIGITS} does not match {layout.POINTS} (test split): run `aedemo train`")
     m = len(x_test)
     keep = np.arange(m) if m <= limit else np.sort(np.random.default_rng(0).choice(m, limit, replace=False))
     x = x_test[keep]
@@ -403,28 +351,10 @@ def _digits_payload(x_test: np.ndarray, y_test: np.ndarray, u: np.ndarray, label
     }
 
 
-def read_site_digits(site_dir: Path) -> dict[str, np.ndarray]:
-    """A rendered site's real digits as the page unpacks them; for tests and tools.
-
-    Returns `images` float32 (n, 784), `codes` float32 (n, 2), `labels` uint8 (n,).
-    """
-    d = read_site_data(site_dir, "digits")
-    palette = np.frombuffer(base64.b64decode(d["palette"]), "<f4")
-    index = np.frombuffer(gzip.decompress(base64.b64decode(d["images"])), np.uint8)
-    return {
-        "images": palette[index].reshape(d["n"], PIXELS).astype(np.float32),
-        "codes": np.frombuffer(base64.b64decode(d["codes"]), "<f4").reshape(d["n"], 2).astype(np.float32),
-        "labels": np.frombuffer(base64.b64decode(d["labels"]), np.uint8).copy(),
-    }
-
-
-def _read_model(path: Path, n_in: int, n_out: int, remedy: str) -> tuple[bytes, tuple[str, str]]:
+def _read_model(path: Path, data: bytes, n_in: int, n_out: int) -> tuple[bytes, tuple[str, str]]:
     """The model bytes and its (input, output) names, after a check of shapes [N,n_in] → [N,n_out]."""
-    if not path.is_file():
-        raise BuildError(f"{path} not found — run `{remedy}` first")
     import onnx
 
-    data = path.read_bytes()
     try:
         model = onnx.load_model_from_string(data)
     except Exception as e:  # noqa: BLE001 - onnx raises several kinds
@@ -461,26 +391,26 @@ def _read_ort(package: Path) -> tuple[str, list[bytes]]:
     return version, files
 
 
-def _model_summary(metrics: dict, n_points: int, n_digits: int) -> dict:
+def _model_summary(metrics: Metrics, n_points: int, n_digits: int) -> dict:
     """What the page says about the model, as display strings (no wall-clock times)."""
-    arch, data, pca2 = metrics["architecture"], metrics["data"], metrics["pca2"]
-    sizes = [int(s) for s in arch["sizes"]]
+    arch, data, pca2 = metrics.architecture, metrics.data, metrics.pca2
+    unit = lambda kind: UNIT_NAMES.get(kind, kind)  # noqa: E731
     return {
-        "encoder": " → ".join(str(s) for s in sizes),
-        "decoder": " → ".join(str(s) for s in reversed(sizes)),
-        "hidden": UNIT_NAMES.get(str(arch["hidden"]), str(arch["hidden"])),
-        "code": UNIT_NAMES.get(str(arch["code"]), str(arch["code"])),
-        "output": UNIT_NAMES.get(str(arch["output"]), str(arch["output"])),
-        "pretrained": bool(metrics.get("pretraining")),
-        "data_name": str(data["name"]),
-        "n_classes": len(data["classes"]),
-        "n_train": f"{int(data['n_train']):,}",
-        "n_val": f"{int(data['n_val']):,}",
-        "n_test": f"{int(data['n_test']):,}",
+        "encoder": " → ".join(str(s) for s in arch.sizes),
+        "decoder": " → ".join(str(s) for s in reversed(arch.sizes)),
+        "hidden": unit(arch.hidden),
+        "code": unit(arch.code),
+        "output": unit(arch.output),
+        "pretrained": bool(metrics.pretraining),
+        "data_name": data.name,
+        "n_classes": len(data.classes),
+        "n_train": f"{data.n_train:,}",
+        "n_val": f"{data.n_val:,}",
+        "n_test": f"{data.n_test:,}",
         "n_points": f"{n_points:,}",
         "n_digits": f"{n_digits:,}",
-        "mse": f"{float(metrics['test_mse']):.4f}",
-        "pca_mse": f"{float(pca2['test_mse']):.4f}",
-        "knn5": f"{100 * float(metrics['knn5']):.1f} %",
-        "pca_knn5": f"{100 * float(pca2['knn5']):.1f} %",
+        "mse": f"{metrics.test_mse:.4f}",
+        "pca_mse": f"{pca2.test_mse:.4f}",
+        "knn5": f"{100 * metrics.knn5:.1f} %",
+        "pca_knn5": f"{100 * pca2.knn5:.1f} %",
     }

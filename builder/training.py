@@ -1,27 +1,32 @@
-"""Train the autoencoder: DBN pretraining, unrolling, backprop fine-tuning, evaluation.
+"""Train the autoencoder: DBN pretraining, unrolling, backprop fine-tuning.
 
-Reads the data set (`data.load`, cached as `data.npz`). Writes into the build folder
-`weights.npz` (the model, self-describing), `metrics.json` (config, data, curves,
-test MSE and kNN-5 beside PCA-2, seconds per stage) and `points.npz` (display
-coordinates `u`, `label`, `test` flag and PCA-2 codes `pca` of every digit, for the
-page's scatter and the model card).
+Reads a `data.Dataset` (the CLI loads it). Writes into the build folder, as one set
+switched in together (`layout.switch_in`, with the data cache beside it):
+`weights.npz` (the model, self-describing), `metrics.json` (`metrics.Metrics`: config,
+command, data, curves, test MSE and kNN-5 beside PCA-2, seconds per stage, platform),
+`points.npz` (display coordinates `u`, `label`, `test` flag and PCA-2 codes `pca` of
+every image, for the page's scatter and the model card) and `digits.npz` (`x_test`
+float32 (n_test, 784) and `y_test` uint8: the test images the page shows).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import click
 import numpy as np
 
-from .autoencoder import OUTPUTS, SIZES, Autoencoder, symlog
+from . import layout
+from .autoencoder import OUTPUTS, SIZES, Autoencoder, layer_activations, symlog, unrolled
 from .data import Dataset
-from .files import BuildError, write_json, write_npz
+from .evaluation import dead_units, knn_accuracy, mse, pca2
+from .files import BuildError, json_bytes, npz_bytes
+from .metrics import Architecture, Baseline, DataInfo, Finetune, Metrics, RBMCurve, platform
 from .rbm import RBM, RBMConfig, train_rbm
 
 F32 = np.float32
@@ -76,36 +81,25 @@ STEPS = 25_000  # Adam steps that automatic epochs aim for
 QUICK = dict(rbm_epochs=2, epochs=3)  # a tiny preset for tests: seconds, not minutes
 
 
-@dataclass
 class Progress:
-    """Progress bars on stderr; silent when `quiet`."""
+    """Where training reports its progress: silent here; the CLI draws bars (`cli.Bars`).
 
-    quiet: bool = False
+    `bar(label, length)` returns a context manager whose `update(info)` marks one step.
+    """
 
-    def bar(self, label: str, length: int) -> "Bar":
-        return Bar(label, length, self.quiet)
+    def bar(self, label: str, length: int) -> "Step":
+        return Step()
 
 
-class Bar:
-    def __init__(self, label: str, length: int, quiet: bool) -> None:
-        self.info = ""
-        self._bar = None if quiet else click.progressbar(
-            length=length, label=label, file=click.get_text_stream("stderr"),
-            item_show_func=lambda _: self.info, show_eta=True, width=24)
-
-    def __enter__(self) -> "Bar":
-        if self._bar is not None:
-            self._bar.__enter__()
+class Step:
+    def __enter__(self) -> "Step":
         return self
 
     def update(self, info: str) -> None:
-        self.info = info
-        if self._bar is not None:
-            self._bar.update(1)
+        pass
 
     def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
+        pass
 
 
 # ---------------------------------------------------------------- pretraining
@@ -135,7 +129,7 @@ def pretrain(x: np.ndarray, cfg: TrainConfig, rng: np.random.Generator,
         vs = v * c
         rbm = RBM.init(SIZES[i], SIZES[i + 1], visible, hidden, cfg.init_std, rng, vs.mean(axis=0))
         rcfg = RBMConfig(lr=cfg.rbm_lr[i], epochs=cfg.rbm_epochs, batch_size=cfg.rbm_batch,
-                         k=cfg.cd_k, weight_decay=cfg.rbm_weight_decay, init_std=cfg.init_std)
+                         k=cfg.cd_k, weight_decay=cfg.rbm_weight_decay)
         name = f"RBM {i + 1} ({SIZES[i]}→{SIZES[i + 1]})"
         with progress.bar(f"pretrain {name}", cfg.rbm_epochs) as bar:
             curves.append(train_rbm(rbm, vs, rcfg, rng, name,
@@ -150,7 +144,7 @@ def pretrain(x: np.ndarray, cfg: TrainConfig, rng: np.random.Generator,
 
 def random_init(cfg: TrainConfig, rng: np.random.Generator) -> Autoencoder:
     """He-initialised weights and zero biases, the baseline without pretraining."""
-    sizes = list(SIZES) + list(SIZES[-2::-1])
+    sizes = unrolled(SIZES)
     W = [(rng.standard_normal((m, n)) * math.sqrt(2.0 / m)).astype(F32)
          for m, n in zip(sizes, sizes[1:])]
     return Autoencoder(W, [np.zeros(n, F32) for n in sizes[1:]], cfg.output)
@@ -163,15 +157,6 @@ def batches(n: int, size: int, rng: np.random.Generator) -> Iterator[np.ndarray]
     order = rng.permutation(n)
     for start in range(0, n, size):
         yield order[start : start + size]
-
-
-def mse(model: Autoencoder, x: np.ndarray, chunk: int = 4096) -> float:
-    """Mean squared reconstruction error over all pixels of `x (n, 784)`."""
-    total = 0.0
-    for s in range(0, len(x), chunk):
-        d = model.reconstruct(x[s : s + chunk]) - x[s : s + chunk]
-        total += float(np.sum(d * d, dtype=np.float64))
-    return total / x.size
 
 
 class Adam:
@@ -233,88 +218,29 @@ def finetune(model: Autoencoder, x: np.ndarray, x_val: np.ndarray, x_test: np.nd
     return best, {**curves, "best_epoch": best_epoch + 1}
 
 
-# ---------------------------------------------------------------- evaluation
-
-
-def nearest(a: np.ndarray, q: np.ndarray, k: int) -> np.ndarray:
-    """Exact k nearest rows of `a (n, 2)` for each row of `q (m, 2)`: (m, k) indices, nearest first.
-
-    Sorts `a` by its first coordinate and looks at a window of about 4·√(k·n) rows around
-    each query's place (enough for 2-D data); a query whose k-th distance is not below
-    the x-gap to the window's edges is answered by brute force, so the result is exact.
-    """
-    a, q = np.asarray(a, np.float64), np.asarray(q, np.float64)
-    order = np.argsort(a[:, 0], kind="stable")
-    xs, n = a[order, 0], len(a)
-    w = int(min(n, max(64, 4 * math.sqrt(k * n))))
-    nn = np.empty((len(q), min(k, n)), dtype=np.int64)
-    step = max(1, 2**20 // w)
-    for s in range(0, len(q), step):
-        nn[s : s + step] = _nearest_in_window(a, q[s : s + step], xs, order, w, k)
-    return nn
-
-
-def _nearest_in_window(a: np.ndarray, q: np.ndarray, xs: np.ndarray, order: np.ndarray,
-                       w: int, k: int) -> np.ndarray:
-    n = len(a)
-    start = np.clip(np.searchsorted(xs, q[:, 0]) - w // 2, 0, n - w)
-    cand = order[start[:, None] + np.arange(w)]
-    d2 = ((a[cand] - q[:, None, :]) ** 2).sum(-1)
-    top = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < w else np.tile(np.arange(w), (len(q), 1))
-    top = np.take_along_axis(top, np.argsort(np.take_along_axis(d2, top, 1), 1, kind="stable"), 1)
-    nn = np.take_along_axis(cand, top, 1)
-    kth = np.take_along_axis(d2, top[:, -1:], 1)[:, 0]
-    left = np.where(start > 0, q[:, 0] - xs[np.maximum(start - 1, 0)], np.inf)
-    right = np.where(start + w < n, xs[np.minimum(start + w, n - 1)] - q[:, 0], np.inf)
-    for i in np.flatnonzero(~(kth < np.minimum(left, right) ** 2)):
-        d = ((a - q[i]) ** 2).sum(1)
-        best = np.argpartition(d, k - 1)[:k] if k < n else np.arange(n)
-        nn[i] = best[np.argsort(d[best], kind="stable")]
-    return nn
-
-
-def knn_accuracy(c_train: np.ndarray, y_train: np.ndarray, c_test: np.ndarray,
-                 y_test: np.ndarray, k: int = 5) -> float:
-    """Accuracy of k-nearest-neighbour majority vote (ties: the nearest tied class)."""
-    labels = y_train[nearest(c_train, c_test, k)]
-    rows, n_cls = np.arange(len(c_test)), int(y_train.max()) + 1
-    votes, bonus = np.zeros((len(c_test), n_cls)), np.zeros((len(c_test), n_cls))
-    for r in reversed(range(k)):  # ends with each class's nearest rank
-        votes[rows, labels[:, r]] += 1
-        bonus[rows, labels[:, r]] = (k - r) / (k + 1)
-    votes += bonus  # a tie in counts goes to the class with the nearest neighbour
-    return int((votes.argmax(1) == y_test).sum()) / len(c_test)
-
-
-def pca2(x_train: np.ndarray, x_test: np.ndarray, y_train: np.ndarray, y_test: np.ndarray,
-         ) -> tuple[dict[str, float], np.ndarray]:
-    """PCA to 2 components fitted on the training images.
-
-    Returns its test MSE and kNN-5, and the codes of every image, training images first:
-    float32 `(n_train + n_test, 2)`.
-    """
-    mu = x_train.mean(axis=0, dtype=np.float64).astype(F32)
-    xc = x_train - mu
-    _, vecs = np.linalg.eigh((xc.T @ xc).astype(np.float64))
-    P = np.ascontiguousarray(vecs[:, :-3:-1]).astype(F32)  # the two largest, largest first
-    P *= np.where(P.sum(axis=0) < 0, -1, 1).astype(F32)  # a fixed sign for each axis
-    c_train, c_test = xc @ P, (x_test - mu) @ P
-    rec = c_test @ P.T + mu
-    figures = {"test_mse": float(np.mean((rec - x_test) ** 2, dtype=np.float64)),
-               "knn5": knn_accuracy(c_train, y_train, c_test, y_test)}
-    return figures, np.concatenate([c_train, c_test])
-
-
 def split_validation(n: int, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     order = rng.permutation(n)
     n_val = int(round(n * fraction))
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
+MIN_TRAIN = 20  # training images below which the validation split and kNN-5 make no sense
+
+
 def train(ds: Dataset, cfg: TrainConfig, out_dir: Path, progress: Progress | None = None,
-          data_seconds: float = 0.0) -> dict[str, object]:
-    """Run the whole training stage on `ds` and write its three files into `out_dir`."""
+          data_seconds: float = 0.0, command: str = "",
+          extra: dict[str, bytes] | None = None) -> Metrics:
+    """Run the whole training stage on `ds` and switch its four files into `out_dir`.
+
+    `command` is what reproduces this build (the CLI writes it); `extra` files (the
+    data cache) are switched in with the outputs. Nothing in `out_dir` changes unless
+    training succeeds.
+    """
     progress = progress or Progress()
+    if len(ds.x_train) < MIN_TRAIN or len(ds.x_test) < 1:
+        raise BuildError(f"data {ds.source}: {len(ds.x_train)} training and {len(ds.x_test)} test "
+                         f"images; expected at least {MIN_TRAIN} and 1")
+    layout.ensure_writable(out_dir)
     rng = np.random.default_rng(cfg.seed)
     x_all = ds.x_train
     assert x_all.dtype == F32 and ds.x_test.dtype == F32
@@ -339,42 +265,34 @@ def train(ds: Dataset, cfg: TrainConfig, out_dir: Path, progress: Progress | Non
     z_train, z_test = model.encode(ds.x_train), model.encode(ds.x_test)
     test_mse = mse(model, ds.x_test)
     pca_figures, pca_codes = pca2(ds.x_train, ds.x_test, ds.y_train, ds.y_test)
-    metrics = {
-        "config": dataclasses.asdict(cfg),
-        "data": {**ds.describe(), "n_train": len(tr), "n_val": len(va)},
-        "architecture": {"sizes": list(model.sizes), "hidden": "relu", "code": "linear",
-                         "output": cfg.output},
-        "pretraining": [{"layer": f"{SIZES[i]}→{SIZES[i + 1]}", "recon_error": c}
-                        for i, c in enumerate(rbm_curves)],
-        "finetune": ft,
-        "test_mse": test_mse,
-        "knn5": knn_accuracy(z_train, ds.y_train, z_test, ds.y_test),
-        "pca2": pca_figures,
-        "dead_units": dead_units(model, x),
-    }
+    kinds = layer_activations(len(model.W), cfg.output)
+    knn5 = knn_accuracy(z_train, ds.y_train, z_test, ds.y_test)
+    dead = dead_units(model, x)
     seconds["evaluate"] = time.perf_counter() - t0
     seconds["total"] = sum(seconds.values())
-    metrics["seconds"] = seconds
     assert np.array_equal(x_before[0], ds.x_train) and np.array_equal(x_before[1], ds.x_test)
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model.save(out_dir / "weights.npz", seed=cfg.seed, data=ds.name, source=ds.source,
-               test_mse=test_mse)
+    metrics = Metrics(
+        config=json.loads(json.dumps(dataclasses.asdict(cfg))),  # as metrics.json reads back
+        command=command,
+        data=DataInfo(ds.name, ds.source, ds.fingerprint, tuple(ds.classes), len(tr), len(va), len(ds.y_test)),
+        architecture=Architecture(tuple(model.sizes), kinds[0], kinds[model.n_enc - 1], kinds[-1]),
+        pretraining=tuple(RBMCurve(f"{SIZES[i]}→{SIZES[i + 1]}", tuple(c)) for i, c in enumerate(rbm_curves)),
+        finetune=Finetune(tuple(ft["train_mse"]), tuple(ft["val_mse"]), tuple(ft["test_mse"]),
+                          int(ft["best_epoch"])),
+        test_mse=test_mse, knn5=knn5, pca2=Baseline(**pca_figures), dead_units=tuple(dead),
+        seconds=seconds, platform=platform(),
+    )
     u = symlog(np.concatenate([z_train, z_test]))
-    write_npz(out_dir / "points.npz", {
-        "u": u.astype(F32),
-        "label": np.concatenate([ds.y_train, ds.y_test]).astype(np.uint8),
-        "test": np.repeat([False, True], [len(z_train), len(z_test)]),
-        "pca": pca_codes.astype(F32),
-    })
-    write_json(out_dir / "metrics.json", metrics)
+    files = {
+        layout.WEIGHTS: model.to_bytes(seed=cfg.seed, data=ds.name, source=ds.source, test_mse=test_mse),
+        layout.POINTS: npz_bytes({
+            "u": u.astype(F32),
+            "label": np.concatenate([ds.y_train, ds.y_test]).astype(np.uint8),
+            "test": np.repeat([False, True], [len(z_train), len(z_test)]),
+            "pca": pca_codes.astype(F32),
+        }),
+        layout.DIGITS: npz_bytes({"x_test": ds.x_test, "y_test": ds.y_test.astype(np.uint8)}),
+        layout.METRICS: json_bytes(metrics.to_json()),
+    }
+    layout.switch_in(out_dir, "train", files, {"data": ds.fingerprint}, extra)
     return metrics
-
-
-def dead_units(model: Autoencoder, x: np.ndarray) -> list[float]:
-    """Share of each encoder hidden layer's ReLU units that never fire on `x`."""
-    shares, h = [], x
-    for i in range(model.n_enc - 1):
-        h = model.activation(i, h @ model.W[i] + model.b[i])
-        shares.append(float(np.mean(h.max(axis=0) <= 0)))
-    return shares

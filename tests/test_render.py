@@ -20,67 +20,22 @@ import numpy as np
 import onnx
 import pytest
 
-from builder import export
-from builder.autoencoder import Autoencoder
-from builder.files import BuildError
-from builder.training import TrainConfig
-from builder.render import (
-    MAX_DIGITS, PALETTE, SCRIPTS, _digits_payload, read_site_config, read_site_data, read_site_digits, render_site,
-)
+from builder import layout
+from builder.export import export_models
+from builder.files import BuildError, json_bytes, npz_bytes
+from builder.page_scripts import SCRIPTS
+from builder.render import MAX_DIGITS, _digits_payload, render_site
+from builder.theme import PALETTE
+from factories import SECONDS, make_fake_build
+from sitefiles import read_site_config, read_site_data, read_site_digits
 
 NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
 ORT_DIST = NODE_MODULES / "onnxruntime-web" / "dist"
-SECONDS = 98765.4321   # a wall-clock figure that must never reach the page
 
 pytestmark = pytest.mark.skipif(
     not (ORT_DIST / "ort.wasm.min.js").is_file(), reason="node_modules missing: run `npm ci`"
 )
-
-
-def _fake_models(rng: np.random.Generator) -> tuple[onnx.ModelProto, onnx.ModelProto]:
-    """Decoder and encoder exported from a randomly initialised net (as builder.export does)."""
-    sizes = [784, 100, 50, 25, 2, 25, 50, 100, 784]
-    W = [(rng.standard_normal((m, n)) / np.sqrt(m)).astype(np.float32) for m, n in zip(sizes, sizes[1:])]
-    b = [(0.3 * rng.standard_normal(n)).astype(np.float32) for n in sizes[1:]]
-    model, meta = Autoencoder(W, b), {"data": "MNIST", "seed": 0, "test_mse": 0.0371}
-    return export.decoder_proto(model, meta), export.encoder_proto(model, meta)
-
-
-def _fake_images(rng: np.random.Generator, n: int) -> np.ndarray:
-    """n images (n, 784) float32 whose grey levels are k/255, mostly black like MNIST."""
-    levels = rng.integers(0, 256, (n, 784)) * (rng.random((n, 784)) < 0.2)
-    return (levels / 255.0).astype(np.float32)
-
-
-def make_fake_build(folder: Path, n: int = 2000, seed: int = 0) -> Path:
-    """A build folder with the files `render_site` reads; deterministic for a seed."""
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    decoder, encoder = _fake_models(rng)
-    onnx.save(decoder, folder / "decoder.onnx")
-    onnx.save(encoder, folder / "encoder.onnx")
-    label = rng.integers(0, 10, n).astype(np.uint8)
-    centres = rng.uniform(-4, 4, (10, 2))
-    u = (centres[label] + 0.6 * rng.standard_normal((n, 2))).astype(np.float32)
-    test = rng.random(n) < 0.1
-    pca = (u * 0.5 + 0.1 * rng.standard_normal((n, 2))).astype(np.float32)
-    np.savez(folder / "points.npz", u=u, label=label, test=test, pca=pca)
-    np.savez(folder / "data.npz", x_train=_fake_images(rng, 3), y_train=label[:3],
-             x_test=_fake_images(rng, int(test.sum())), y_test=label[test])
-    metrics = {
-        "architecture": {"sizes": [784, 100, 50, 25, 2], "hidden": "relu", "code": "linear", "output": "sigmoid"},
-        "data": {"name": "MNIST", "source": "mnist", "classes": [str(i) for i in range(10)],
-                 "n_train": 8100, "n_val": 900, "n_test": 1000},
-        "test_mse": 0.0371, "knn5": 0.764, "pca2": {"test_mse": 0.0552, "knn5": 0.441},
-        "config": dataclasses.asdict(TrainConfig(epochs=3, rbm_epochs=2)),
-        "pretraining": [{"layer": f"{a}→{b}", "recon_error": [0.5, 0.25]}
-                        for a, b in ((784, 100), (100, 50), (50, 25), (25, 2))],
-        "finetune": {"train_mse": [0.06, 0.05, 0.04], "val_mse": [0.061, 0.052, 0.045],
-                     "test_mse": [0.062, 0.053, 0.0371], "best_epoch": 3},
-        "seconds": {"total": SECONDS},
-    }
-    (folder / "metrics.json").write_text(json.dumps(metrics))
-    return folder
+assert int(SECONDS["pretrain"]) == 98765   # the wall-clock figure looked for below
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +57,7 @@ def test_site_has_the_page_its_assets_and_nojekyll(rendered):
     site, figures = rendered
     tree = _tree(site)
     config = read_site_config(site)
-    expected = {"index.html", ".nojekyll", "favicon.svg", *config["files"].values()}
+    expected = {"index.html", ".nojekyll", ".aedemo-site", "favicon.svg", *config["files"].values()}
     assert expected <= set(tree)
     for script in SCRIPTS:
         stem = script.removesuffix(".js")
@@ -141,7 +96,7 @@ def test_page_is_self_contained_with_relative_urls_and_csp(rendered):
 def test_page_shows_the_model_summary_but_no_wall_clock_time(rendered):
     site, _ = rendered
     html = (site / "index.html").read_text()
-    for text in ["784 → 100 → 50 → 25 → 2", "0.0371", "0.0552", "76.4 %", "44.1 %", "8,100", "ReLU",
+    for text in ["784 → 100 → 50 → 25 → 2", "0.0362", "0.0554", "76.3 %", "44.1 %", "810", "ReLU",
                  "restricted Boltzmann machines"]:
         assert text in html
     for path in site.rglob("*"):
@@ -189,7 +144,7 @@ def test_points_round_trip_within_the_quantisation_step(rendered, build):
 def test_digits_are_the_test_images_exactly_with_their_codes(rendered, build):
     site, _ = rendered
     digits = read_site_digits(site)
-    with np.load(build / "points.npz") as p, np.load(build / "data.npz") as d:
+    with np.load(build / "points.npz") as p, np.load(build / "digits.npz") as d:
         test = p["test"]
         assert np.array_equal(digits["images"], d["x_test"]), "uint8 palette indices are lossless here"
         assert np.array_equal(digits["labels"], d["y_test"])
@@ -230,29 +185,67 @@ def test_render_is_deterministic(build, tmp_path):
     assert _tree(tmp_path / "a") == _tree(tmp_path / "b")
 
 
+def _npz(**arrays: np.ndarray) -> bytes:
+    return npz_bytes(arrays)
+
+
+def restage(build: Path, stage: str, **files: bytes) -> None:
+    """Replace files of `stage` as that stage itself would (manifest and all); after a new
+    training set, export again so that only the damaged file is wrong."""
+    keep = {name: (build / name).read_bytes() for name in layout.STAGES[stage]}
+    names = {name.replace("_", "."): data for name, data in files.items()}
+    inputs = layout.Manifest.read(build).record(stage).inputs
+    layout.switch_in(build, stage, {**keep, **names}, inputs)
+    if stage == "train":
+        export_models(build)
+
+
+def _train_set(b: Path) -> None:   # a new training run over an exported folder, no export after it
+    keep = {name: (b / name).read_bytes() for name in layout.TRAIN_FILES}
+    layout.switch_in(b, "train", keep, {"data": "1" * 64})
+
+
+ZEROS = np.zeros((3, 784), np.float32)
+LABELS = np.zeros(3, np.uint8)
+
+
 @pytest.mark.parametrize(
     "damage, message",
     [
-        (lambda b: (b / "decoder.onnx").unlink(), r"decoder\.onnx not found.*aedemo export"),
-        (lambda b: (b / "decoder.onnx").write_bytes(b"not a model"), r"decoder\.onnx: not an ONNX model"),
-        (lambda b: (b / "encoder.onnx").unlink(), r"encoder\.onnx not found.*aedemo export"),
-        (lambda b: shutil.copy(b / "decoder.onnx", b / "encoder.onnx"),
+        (lambda b: (b / "decoder.onnx").unlink(), r"decoder\.onnx not found: run `aedemo export`"),
+        (lambda b: (b / "decoder.onnx").write_bytes(b"not a model"),
+         r"decoder\.onnx does not match manifest\.json .*run `aedemo export`"),
+        (lambda b: restage(b, "export", decoder_onnx=b"not a model"), r"decoder\.onnx: not an ONNX model"),
+        (lambda b: (b / "encoder.onnx").unlink(), r"encoder\.onnx not found: run `aedemo export`"),
+        (lambda b: restage(b, "export", encoder_onnx=(b / "decoder.onnx").read_bytes()),
          r"encoder\.onnx: need input \[N,784\] and output \[N,2\]"),
-        (lambda b: (b / "data.npz").unlink(), r"data\.npz not found.*aedemo train"),
-        (lambda b: np.savez(b / "data.npz", x_test=np.zeros((3, 784), np.float32), y_test=np.zeros(3, np.uint8)),
-         r"data\.npz does not match points\.npz"),
-        (lambda b: np.savez(b / "data.npz", x_test=np.full((3, 784), 2, np.float32), y_test=np.zeros(3, np.uint8)),
-         r"data\.npz: x_test must lie in \[0, 1\]"),
-        (lambda b: np.savez(b / "points.npz", u=np.zeros((3, 2), np.float32), label=np.zeros(3, np.uint8)),
-         r"points\.npz: need a boolean `test` mask"),
+        (_train_set, r"decoder\.onnx was exported from other weights: run `aedemo export`"),
+        (lambda b: (b / "manifest.json").unlink(), r"metrics\.json: not made by `aedemo train`.*run `aedemo train`"),
+        (lambda b: (b / "manifest.json").write_text("{"), r"manifest\.json: not readable JSON"),
+        (lambda b: (b / "digits.npz").unlink(), r"digits\.npz not found: run `aedemo train`"),
+        (lambda b: restage(b, "train", digits_npz=_npz(x_test=ZEROS, y_test=LABELS)),
+         r"digits\.npz does not match points\.npz"),
+        (lambda b: restage(b, "train", digits_npz=_npz(x_test=ZEROS + 2, y_test=LABELS)),
+         r"digits\.npz: x_test must lie in \[0, 1\]"),
+        (lambda b: restage(b, "train", digits_npz=b"garbage"), r"digits\.npz: cannot read arrays"),
+        (lambda b: (b / "points.npz").write_bytes((b / "points.npz").read_bytes()[:100]),
+         r"points\.npz does not match manifest\.json .*run `aedemo train`"),
+        (lambda b: restage(b, "train", points_npz=_npz(u=ZEROS[:, :2], label=LABELS, pca=ZEROS[:, :2])),
+         r"points\.npz: cannot read arrays u, label, test, pca"),
         (lambda b: (b / "points.npz").unlink(), r"points\.npz not found"),
-        (lambda b: np.savez(b / "points.npz", u=np.zeros((3, 3), np.float32), label=np.zeros(3, np.uint8)),
-         r"points\.npz: need u of shape"),
-        (lambda b: np.savez(b / "points.npz", u=np.zeros((3, 2), np.float32), label=np.full(3, 10, np.uint8)),
+        (lambda b: restage(b, "train", points_npz=_npz(u=ZEROS[:, :3], label=LABELS, test=LABELS > 0,
+                                                       pca=ZEROS[:, :3])),
+         r"points\.npz: need u and pca of shape"),
+        (lambda b: restage(b, "train", points_npz=_npz(u=ZEROS[:, :2], label=LABELS + 10, test=LABELS > 0,
+                                                       pca=ZEROS[:, :2])),
          r"points\.npz: labels must lie in 0\.\.9"),
         (lambda b: (b / "metrics.json").unlink(), r"metrics\.json not found"),
-        (lambda b: (b / "metrics.json").write_text("{"), r"metrics\.json: not valid JSON"),
-        (lambda b: (b / "metrics.json").write_text('{"architecture": {}}'), r"metrics\.json: missing or malformed"),
+        (lambda b: restage(b, "train", metrics_json=b"{"), r"metrics\.json: not valid JSON"),
+        (lambda b: restage(b, "train", metrics_json=b'{"architecture": {}}'),
+         r"metrics\.json: missing or malformed field"),
+        (lambda b: restage(b, "train", metrics_json=json_bytes(
+            {**json.loads((b / "metrics.json").read_text()), "knn5": "high"})),
+         r"metrics\.json: missing or malformed field knn5"),
     ],
 )
 def test_a_bad_input_names_the_file_and_leaves_the_old_site(build, rendered, tmp_path, damage, message):

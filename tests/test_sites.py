@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from builder import data
 from builder.cli import build_folder, main, parse_classes
 from builder.files import BuildError
-from builder.render import read_site_config
+from sitefiles import read_site_config
 from conftest import NODE_MODULES
 
 pytest.register_assert_rewrite("pagetools")

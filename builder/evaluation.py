@@ -1,0 +1,102 @@
+"""Evaluation of a trained model: reconstruction MSE, kNN accuracy of the codes, PCA-2.
+
+Reads and writes nothing: numpy arrays in, figures out. `training.train` calls these
+after fine-tuning; the bench calls them on PyTorch's model too.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .autoencoder import Autoencoder
+
+F32 = np.float32
+
+
+def mse(model: Autoencoder, x: np.ndarray, chunk: int = 4096) -> float:
+    """Mean squared reconstruction error over all pixels of `x (n, 784)`."""
+    total = 0.0
+    for s in range(0, len(x), chunk):
+        d = model.reconstruct(x[s : s + chunk]) - x[s : s + chunk]
+        total += float(np.sum(d * d, dtype=np.float64))
+    return total / x.size
+
+
+def nearest(a: np.ndarray, q: np.ndarray, k: int) -> np.ndarray:
+    """Exact k nearest rows of `a (n, 2)` for each row of `q (m, 2)`: (m, k) indices, nearest first.
+
+    Sorts `a` by its first coordinate and looks at a window of about 4·√(k·n) rows around
+    each query's place (enough for 2-D data); a query whose k-th distance is not below
+    the x-gap to the window's edges is answered by brute force, so the result is exact.
+    """
+    a, q = np.asarray(a, np.float64), np.asarray(q, np.float64)
+    order = np.argsort(a[:, 0], kind="stable")
+    xs, n = a[order, 0], len(a)
+    w = int(min(n, max(64, 4 * math.sqrt(k * n))))
+    nn = np.empty((len(q), min(k, n)), dtype=np.int64)
+    step = max(1, 2**20 // w)
+    for s in range(0, len(q), step):
+        nn[s : s + step] = _nearest_in_window(a, q[s : s + step], xs, order, w, k)
+    return nn
+
+
+def _nearest_in_window(a: np.ndarray, q: np.ndarray, xs: np.ndarray, order: np.ndarray,
+                       w: int, k: int) -> np.ndarray:
+    n = len(a)
+    start = np.clip(np.searchsorted(xs, q[:, 0]) - w // 2, 0, n - w)
+    cand = order[start[:, None] + np.arange(w)]
+    d2 = ((a[cand] - q[:, None, :]) ** 2).sum(-1)
+    top = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < w else np.tile(np.arange(w), (len(q), 1))
+    top = np.take_along_axis(top, np.argsort(np.take_along_axis(d2, top, 1), 1, kind="stable"), 1)
+    nn = np.take_along_axis(cand, top, 1)
+    kth = np.take_along_axis(d2, top[:, -1:], 1)[:, 0]
+    left = np.where(start > 0, q[:, 0] - xs[np.maximum(start - 1, 0)], np.inf)
+    right = np.where(start + w < n, xs[np.minimum(start + w, n - 1)] - q[:, 0], np.inf)
+    for i in np.flatnonzero(~(kth < np.minimum(left, right) ** 2)):
+        d = ((a - q[i]) ** 2).sum(1)
+        best = np.argpartition(d, k - 1)[:k] if k < n else np.arange(n)
+        nn[i] = best[np.argsort(d[best], kind="stable")]
+    return nn
+
+
+def knn_accuracy(c_train: np.ndarray, y_train: np.ndarray, c_test: np.ndarray,
+                 y_test: np.ndarray, k: int = 5) -> float:
+    """Accuracy of k-nearest-neighbour majority vote (ties: the nearest tied class)."""
+    labels = y_train[nearest(c_train, c_test, k)]
+    rows, n_cls = np.arange(len(c_test)), int(y_train.max()) + 1
+    votes, bonus = np.zeros((len(c_test), n_cls)), np.zeros((len(c_test), n_cls))
+    for r in reversed(range(k)):  # ends with each class's nearest rank
+        votes[rows, labels[:, r]] += 1
+        bonus[rows, labels[:, r]] = (k - r) / (k + 1)
+    votes += bonus  # a tie in counts goes to the class with the nearest neighbour
+    return int((votes.argmax(1) == y_test).sum()) / len(c_test)
+
+
+def pca2(x_train: np.ndarray, x_test: np.ndarray, y_train: np.ndarray, y_test: np.ndarray,
+         ) -> tuple[dict[str, float], np.ndarray]:
+    """PCA to 2 components fitted on the training images.
+
+    Returns its test MSE and kNN-5, and the codes of every image, training images first:
+    float32 `(n_train + n_test, 2)`.
+    """
+    mu = x_train.mean(axis=0, dtype=np.float64).astype(F32)
+    xc = x_train - mu
+    _, vecs = np.linalg.eigh((xc.T @ xc).astype(np.float64))
+    P = np.ascontiguousarray(vecs[:, :-3:-1]).astype(F32)  # the two largest, largest first
+    P *= np.where(P.sum(axis=0) < 0, -1, 1).astype(F32)  # a fixed sign for each axis
+    c_train, c_test = xc @ P, (x_test - mu) @ P
+    rec = c_test @ P.T + mu
+    figures = {"test_mse": float(np.mean((rec - x_test) ** 2, dtype=np.float64)),
+               "knn5": knn_accuracy(c_train, y_train, c_test, y_test)}
+    return figures, np.concatenate([c_train, c_test])
+
+
+def dead_units(model: Autoencoder, x: np.ndarray) -> list[float]:
+    """Share of each encoder hidden layer's ReLU units that never fire on `x`."""
+    shares, h = [], x
+    for i in range(model.n_enc - 1):
+        h = model.activation(i, h @ model.W[i] + model.b[i])
+        shares.append(float(np.mean(h.max(axis=0) <= 0)))
+    return shares

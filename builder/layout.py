@@ -1,0 +1,214 @@
+"""The build folder: the one place that names its files, and the manifest that binds them.
+
+A build folder (`build/NAME/`, or `--out`) holds:
+
+| file | written by | read by |
+|---|---|---|
+| `data.npz` | train (the data stage's parse cache) | train only |
+| `weights.npz` | train | export |
+| `metrics.json` | train (`training.Metrics`) | render |
+| `points.npz` | train: codes of every image | render |
+| `digits.npz` | train: the test images the page shows | render |
+| `decoder.onnx`, `encoder.onnx` | export | render |
+| `manifest.json` | train, export | export, render, the CLI |
+
+A stage's outputs are one set: every file is first written beside the old ones as
+`.NAME.next`; then a journal `.switch.json` names the renames and the new manifest
+(writing it is the moment of commit); then the renames run, `manifest.json` is
+replaced and the journal removed. A stage killed before the journal leaves the old
+set as it was (its `.next` files are removed by the next stage); one killed after it
+is completed by the next reader (`Manifest.read`), so no reader ever sees a mix.
+
+`manifest.json` holds, per stage, the sha256 of each file it wrote and of the inputs
+it was made from: train's data (the content fingerprint of the source files), export's
+`weights.npz`. Train drops the export record, so ONNX files of older weights are no
+longer part of the set; `verified` refuses any file whose bytes differ from the
+manifest, naming the stage to rerun.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from .files import BuildError, write_bytes_atomic
+
+DATA_CACHE = "data.npz"
+WEIGHTS = "weights.npz"
+METRICS = "metrics.json"
+POINTS = "points.npz"
+DIGITS = "digits.npz"
+DECODER = "decoder.onnx"
+ENCODER = "encoder.onnx"
+MANIFEST = "manifest.json"
+JOURNAL = ".switch.json"
+
+TRAIN_FILES = (WEIGHTS, METRICS, POINTS, DIGITS)
+EXPORT_FILES = (DECODER, ENCODER)
+STAGES = {"train": TRAIN_FILES, "export": EXPORT_FILES}
+REMEDY = {"train": "aedemo train", "export": "aedemo export"}
+FORMAT = 1
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class StageRecord:
+    """What one stage wrote (`files`: name → sha256) and what it was made from (`inputs`)."""
+
+    files: dict[str, str]
+    inputs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The stages whose outputs the folder holds now; `None` for a stage not (or no longer) run."""
+
+    train: StageRecord | None = None
+    export: StageRecord | None = None
+
+    def to_json(self) -> dict:
+        stages = {name: {"files": dict(sorted(rec.files.items())), "inputs": dict(sorted(rec.inputs.items()))}
+                  for name, rec in (("train", self.train), ("export", self.export)) if rec is not None}
+        return {"format": FORMAT, "stages": stages}
+
+    @classmethod
+    def from_json(cls, obj: object, where: Path) -> "Manifest":
+        """The one validating reader; raises `BuildError` naming `where`."""
+        try:
+            if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+                raise ValueError(f"expected format {FORMAT}")
+            stages = obj["stages"]
+            records = {}
+            for name, files in STAGES.items():
+                if name not in stages:
+                    continue
+                rec = stages[name]
+                got = {str(k): str(v) for k, v in rec["files"].items()}
+                if sorted(got) != sorted(files):
+                    raise ValueError(f"{name} lists {sorted(got)}")
+                records[name] = StageRecord(got, {str(k): str(v) for k, v in rec["inputs"].items()})
+        except (KeyError, TypeError, AttributeError, ValueError) as e:
+            raise BuildError(f"{where}: not an aedemo manifest ({e}); run `aedemo train` again") from None
+        return cls(**records)
+
+    @classmethod
+    def read(cls, folder: Path) -> "Manifest":
+        """The folder's manifest after completing an interrupted switch; empty when there is none."""
+        finish_switch(folder)
+        path = folder / MANIFEST
+        if not path.is_file():
+            return cls()
+        try:
+            obj = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise BuildError(f"{path}: not readable JSON ({e}); run `aedemo train` again") from None
+        return cls.from_json(obj, path)
+
+    def record(self, stage: str) -> StageRecord | None:
+        return {"train": self.train, "export": self.export}[stage]
+
+
+def ensure_writable(folder: Path, flag: str = "--out") -> None:
+    """Create `folder` if needed and check that a file can be written there, before any work."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-check"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise BuildError(f"{flag} {folder}: cannot write there ({e.strerror or e})") from None
+
+
+def _staged(name: str) -> str:
+    return f".{name}.next"
+
+
+def switch_in(folder: Path, stage: str, files: Mapping[str, bytes], inputs: Mapping[str, str],
+              extra: Mapping[str, bytes] | None = None) -> Manifest:
+    """Make `files` (the stage's outputs, name → bytes) the folder's current set, together.
+
+    `inputs` are the sha256 of what they were made from; `extra` files (the data cache)
+    are switched in with them but not listed. Returns the new manifest.
+    """
+    if sorted(files) != sorted(STAGES[stage]):
+        raise ValueError(f"{stage} writes {STAGES[stage]}, got {sorted(files)}")
+    old = Manifest.read(folder)
+    record = StageRecord({name: sha256(data) for name, data in files.items()}, dict(inputs))
+    new = Manifest(train=record, export=None) if stage == "train" else Manifest(old.train, record)
+    everything = {**files, **(extra or {})}
+    try:
+        for name, data in sorted(everything.items()):
+            write_bytes_atomic(folder / _staged(name), data)
+        journal = {"renames": sorted(everything), "manifest": new.to_json()}
+        write_bytes_atomic(folder / JOURNAL, json.dumps(journal, sort_keys=True).encode())
+    except BaseException:
+        for name in everything:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(folder / _staged(name))
+        raise
+    finish_switch(folder)
+    return new
+
+
+def finish_switch(folder: Path) -> None:
+    """Complete a switch whose journal was written; drop staged files of one that was not."""
+    journal = folder / JOURNAL
+    if not journal.is_file():
+        for stale in folder.glob(".*.next") if folder.is_dir() else ():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(stale)
+        return
+    try:
+        plan = json.loads(journal.read_text(encoding="utf-8"))
+        names = [str(n) for n in plan["renames"]]
+        manifest = json.dumps(plan["manifest"], indent=2, sort_keys=True) + "\n"
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise BuildError(f"{journal}: unreadable ({e}); run `aedemo train` again") from None
+    for name in names:
+        if (folder / _staged(name)).is_file():
+            os.replace(folder / _staged(name), folder / name)
+    write_bytes_atomic(folder / MANIFEST, manifest.encode())
+    os.unlink(journal)
+
+
+def verified(folder: Path, manifest: Manifest, name: str) -> bytes:
+    """The bytes of `name` after checking them against the manifest; `BuildError` naming the
+    stage to rerun when the folder lacks it, or the file was changed or belongs to other weights."""
+    stage = next(s for s, names in STAGES.items() if name in names)
+    record = manifest.record(stage)
+    path = folder / name
+    if record is None and stage == "export" and manifest.train is not None and path.is_file():
+        raise BuildError(f"{path} was exported from other weights: run `aedemo export`")
+    if record is None:
+        raise BuildError(f"{path}: not made by `{REMEDY[stage]}` for this folder "
+                         f"(no {stage} record in {MANIFEST}): run `{REMEDY[stage]}`")
+    if stage == "export" and (manifest.train is None
+                              or record.inputs.get(WEIGHTS) != manifest.train.files[WEIGHTS]):
+        raise BuildError(f"{path} was exported from other weights: run `aedemo export`")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BuildError(f"{path} not found: run `{REMEDY[stage]}`") from None
+    if sha256(data) != record.files[name]:
+        raise BuildError(f"{path} does not match {MANIFEST} (changed after `{REMEDY[stage]}` "
+                         f"wrote it): run `{REMEDY[stage]}`")
+    return data
+
+
+def is_complete(folder: Path) -> bool:
+    """True when both stages' records are there and export was made from train's weights."""
+    try:
+        m = Manifest.read(folder)
+    except BuildError:
+        return False
+    return (m.train is not None and m.export is not None
+            and m.export.inputs.get(WEIGHTS) == m.train.files[WEIGHTS]
+            and all((folder / n).is_file() for n in TRAIN_FILES + EXPORT_FILES))

@@ -1,0 +1,20 @@
+"""The page's hand-written classic scripts, in load order (files under `templates/`).
+
+`render` copies each into `site/assets/<name>.<hash>.js` and `index.html` loads them
+with `defer` in this order: the libraries first (pure, or touching only what they are
+handed), then the page's parts, `app.js` (state, frame loop and wiring) last. Each file
+puts one value into `window.AEDEMO_LIB` when it runs and uses the others only when
+`app.js` calls it, so within a group the order does not matter. Classic scripts, not
+modules: from `file://` a module import fails. Names are lower-case letters only (the
+tests match `assets/[a-z]+.<hash>.js`). docs/page-scripts.md maps what each one owns.
+"""
+
+SCRIPTS = (
+    # libraries
+    "runtime.js", "mnist.js", "nearest.js", "share.js", "format.js", "latest.js", "pad.js", "marks.js",
+    # the page's parts
+    "view.js", "plane.js", "overlays.js", "stamps.js", "strip.js", "preview.js", "padpanel.js",
+    "input.js", "sharing.js", "api.js",
+    # state, frame loop, wiring
+    "app.js",
+)

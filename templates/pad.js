@@ -5,19 +5,24 @@
  *
  * A real digit can be loaded into the pad: it is drawn as ink, and until the next
  * stroke the pad's image is that digit's own 784 pixels, not a redrawn copy.
+ *
+ * Owns: the pad canvas's pixels, its stroke and its source. May touch: only that
+ * canvas (its pointer events, its data-empty and aria-disabled attributes). The ink
+ * colour comes from the caller's theme.
  */
 'use strict';
 
 (window.AEDEMO_LIB = window.AEDEMO_LIB || {}).pad = (() => {
   const SIZE = 224;            // raster side in pad pixels: 8 per MNIST pixel
   const PEN = 17;              // pen width in pad pixels: ~2.5 MNIST pixels on a full-height digit
-  const INK = '#1d2433';
 
   /**
-   * Make `canvas` a drawing pad. `onChange()` is called after every change (stroke
-   * segment, clear, loaded digit). Returns {clear, loadDigit, raster, source, isEmpty}.
+   * Make `canvas` a drawing pad inked in `theme.ink`. `onChange()` is called after every
+   * change (stroke segment, clear, loaded digit). Returns {size, clear, loadDigit,
+   * raster, source, enable}.
    */
-  function create(canvas, onChange) {
+  function create(canvas, theme, onChange) {
+    const INK = theme.ink;
     canvas.width = SIZE;
     canvas.height = SIZE;
     const g = canvas.getContext('2d', { willReadFrequently: true });
@@ -115,10 +120,9 @@
       loadDigit,
       raster,
       source: () => source,
-      isEmpty: () => source === null,
       enable: () => { enabled = true; canvas.removeAttribute('aria-disabled'); },
     };
   }
 
-  return { create, SIZE, PEN };
+  return { create };
 })();

@@ -7,6 +7,9 @@
  * Both models take and return float32: the decoder u [N,2] → image [N,784], the
  * encoder image [N,784] in [0,1] → u [N,2]. One session runs at a time, so every run
  * goes through one queue, in the order asked.
+ *
+ * Owns: the onnxruntime sessions, the run queue, the call counters. May touch: the
+ * document's <head> (the data scripts it loads) and window.AEDEMO_DATA.
  */
 'use strict';
 

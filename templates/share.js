@@ -6,11 +6,29 @@
  * with every number written as the shortest decimal that reads back as the same
  * float32, so a link restores the exact points. Stamps are also kept in localStorage
  * under a key holding the model's hash, so a new model starts with none.
+ *
+ * What is read back, and what is left out:
+ *   - At most MAX_STAMPS stamps, everywhere: a link or the stored list with more is
+ *     cut to its first MAX_STAMPS (readable) stamps, and the plane refuses a new stamp
+ *     once it holds that many (templates/stamps.js).
+ *   - A pair "could not be read" when it is not two numbers, when a number is not
+ *     finite as float32 (NaN, Infinity, 1e400), or when it is out of range: farther
+ *     than RANGE_SPANS times the larger side of the points' bounding box from that
+ *     box. The widest view (zoom limit 0.2 of the fitted view, templates/view.js)
+ *     shows about two such sides beyond the box, so a point that far out takes
+ *     hundreds of screen-widths of panning to reach; the plane refuses stamps there
+ *     too, so every stamp it makes comes back from its link.
+ * `notice(result, where)` says in a sentence what was left out or cut ('' when
+ * nothing was); the page shows it as a toast.
+ *
+ * Owns: the hash format, the storage key and format, the cap and the range. May
+ * touch: window.localStorage (this model's key only). Pure otherwise.
  */
 'use strict';
 
 (window.AEDEMO_LIB = window.AEDEMO_LIB || {}).share = (() => {
   const MAX_STAMPS = 500;
+  const RANGE_SPANS = 1000;
 
   /** The shortest decimal text that reads back as the float32 `x`. */
   function formatFloat32(x) {
@@ -24,11 +42,27 @@
 
   const pair = ([a, b]) => `${formatFloat32(a)},${formatFloat32(b)}`;
 
-  function parsePair(text) {
+  /** The box of points that count as in range, for points spread over [lo, hi]. */
+  function range(lo, hi) {
+    const reach = RANGE_SPANS * Math.max(hi[0] - lo[0], hi[1] - lo[1], 1e-6);
+    return { lo: [lo[0] - reach, lo[1] - reach], hi: [hi[0] + reach, hi[1] + reach] };
+  }
+
+  const inRange = ([a, b], box) => a >= box.lo[0] && a <= box.hi[0] && b >= box.lo[1] && b <= box.hi[1];
+
+  /** "u1,u2" → [u1, u2] as float32, or null when it is malformed, not finite or out of `box`. */
+  function parsePair(text, box) {
     const parts = text.split(',');
     if (parts.length !== 2 || parts.some((p) => p.trim() === '')) return null;
     const values = parts.map((p) => Math.fround(Number(p)));
-    return values.every(Number.isFinite) ? values : null;
+    return values.every(Number.isFinite) && inRange(values, box) ? values : null;
+  }
+
+  /** The readable pairs among `texts`, cut to MAX_STAMPS: {stamps, total, unreadable, cut}. */
+  function readStamps(texts, box) {
+    const readable = texts.map((t) => (typeof t === 'string' ? parsePair(t, box) : null)).filter(Boolean);
+    const stamps = readable.slice(0, MAX_STAMPS);
+    return { stamps, total: texts.length, unreadable: texts.length - readable.length, cut: readable.length - stamps.length };
   }
 
   /** The hash for a cursor [u1, u2] (or null) and stamps [[u1, u2], ...]. */
@@ -39,34 +73,46 @@
     return parts.length ? `#${parts.join('&')}` : '';
   }
 
-  /** {cursor, stamps} from a hash; null when it holds no state of ours. */
-  function fromHash(hash) {
+  /**
+   * What a hash holds, read within `box` (see range()); null when it holds no state
+   * of ours. {cursor (or null), cursorUnreadable, stamps, total, unreadable, cut}.
+   */
+  function fromHash(hash, box) {
     const params = new Map();
     for (const part of hash.replace(/^#/, '').split('&')) {
       const at = part.indexOf('=');
       if (at > 0) params.set(part.slice(0, at), part.slice(at + 1));
     }
     if (!params.has('at') && !params.has('stamps')) return null;
-    const cursor = params.has('at') ? parsePair(params.get('at')) : null;
-    const stamps = (params.get('stamps') || '').split(';').map(parsePair).filter(Boolean).slice(0, MAX_STAMPS);
-    return { cursor, stamps };
+    const cursor = params.has('at') ? parsePair(params.get('at'), box) : null;
+    const texts = (params.get('stamps') || '').split(';').filter((t) => t !== '');
+    return { cursor, cursorUnreadable: params.has('at') && !cursor, ...readStamps(texts, box) };
   }
 
-  function storageKey(modelHash) {
-    return `aedemo:${modelHash}:stamps`;
-  }
+  const storageKey = (modelHash) => `aedemo:${modelHash}:stamps`;
 
-  /** Stamps kept for this model, or null (none kept, or storage refused). */
-  function loadStamps(modelHash) {
+  /**
+   * The stamps kept for this model, read within `box`, or null (none kept, or storage
+   * refused): {stamps, total, unreadable, cut, broken}; `broken` when the stored text
+   * is not a list at all.
+   */
+  function loadStamps(modelHash, box) {
+    let text;
     try {
-      const text = window.localStorage.getItem(storageKey(modelHash));
-      if (!text) return null;
-      const list = JSON.parse(text);
-      if (!Array.isArray(list)) return null;
-      return list.map((p) => (Array.isArray(p) ? parsePair(p.join(',')) : null)).filter(Boolean).slice(0, MAX_STAMPS);
+      text = window.localStorage.getItem(storageKey(modelHash));
     } catch {
       return null;
     }
+    if (!text) return null;
+    let list = null;
+    try {
+      list = JSON.parse(text);
+    } catch {
+      // read as broken below
+    }
+    if (!Array.isArray(list)) return { stamps: [], total: 0, unreadable: 0, cut: 0, broken: true };
+    const texts = list.map((p) => (Array.isArray(p) ? p.join(',') : null));
+    return { ...readStamps(texts, box), broken: false };
   }
 
   function saveStamps(modelHash, stamps) {
@@ -79,5 +125,27 @@
     }
   }
 
-  return { toHash, fromHash, loadStamps, saveStamps, formatFloat32, storageKey };
+  const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+  /** A short sentence on what `fromHash` or `loadStamps` left out or cut; '' when nothing. */
+  function notice(result, where) {
+    if (!result) return '';
+    const link = where === 'link';
+    const parts = [];
+    if (result.broken) parts.push('The stamps kept in this browser could not be read.');
+    if (result.cursorUnreadable) parts.push("The link's position could not be read.");
+    if (result.unreadable) {
+      parts.push(`${result.unreadable} of ${link ? "the link's" : 'the'} ${plural(result.total, 'stamp')}`
+        + `${link ? '' : ' kept in this browser'} could not be read and ${result.unreadable === 1 ? 'was' : 'were'} left out.`);
+    }
+    if (result.cut) {
+      const held = result.stamps.length + result.cut;
+      parts.push(result.unreadable
+        ? `Of the other ${held}, the first ${MAX_STAMPS} are shown.`
+        : `${link ? 'The link held' : 'This browser kept'} ${held} stamps; the first ${MAX_STAMPS} are shown.`);
+    }
+    return parts.join(' ');
+  }
+
+  return { MAX_STAMPS, range, inRange, toHash, fromHash, loadStamps, saveStamps, notice };
 })();

@@ -1,0 +1,79 @@
+/*
+ * aedemo: the public API, window.aedemo, built from the accessors of the page's parts.
+ *
+ *   aedemo.ready                 Promise that settles when the decoder can run
+ *   aedemo.loaded                Promise that settles when the encoder and the real digits are there too
+ *   aedemo.decode(u1, u2)        Promise of a Float32Array with side*side grey levels
+ *   aedemo.decodeBatch(u)        u: 2n numbers [u1, u2, ...] → Promise of a Float32Array of n*side*side
+ *   aedemo.encode(pixels)        side*side values in [0, 1] → Promise of [u1, u2]
+ *   aedemo.encodeBatch(images)   n*side*side values → Promise of a Float32Array of 2n
+ *   aedemo.iterate(u1, u2)       Promise of the encode→decode path [[u1, u2], ...]
+ *   aedemo.preprocess(ink, w, h) an ink raster (bytes) → the MNIST-like Float32Array image, or null
+ *   aedemo.nearest(u1, u2, k)    the k real digits whose codes lie nearest: [{index, label, u1, u2, d2}]
+ *   aedemo.link()                the link to the current cursor and stamps
+ *   aedemo.version, .timings, .stats   onnxruntime-web's version, page timings (ms), model calls
+ *   aedemo.plane                 the plane (for tests and tools): toPlane, toScreen, cursor(),
+ *                                stamps(), dpr(), view(), tiles(), drift(), paths(), marker(),
+ *                                selected(), strip()
+ *   aedemo.pad                   the pad: raster(), input(), settled(), code(), loadDigit(i),
+ *                                clear(), size
+ * Everything returned is a copy or a fresh object, except selected() (the selection's point).
+ *
+ * Owns: nothing. May touch: nothing; it only reads the parts through their accessors.
+ */
+'use strict';
+
+(window.AEDEMO_LIB = window.AEDEMO_LIB || {}).api = (() => {
+  const copy = (u) => (u ? [...u] : null);
+
+  function create({ rt, config, timings, view, overlays, preview, stamps, strip, pad, input, sharing }) {
+    const code = () => copy(pad.marker() && pad.marker().u);
+    const api = {
+      ready: rt.ready.then(() => api),
+      loaded: rt.loaded.then(() => api),
+      decode: rt.decode,
+      decodeBatch: rt.decodeBatch,
+      encode: rt.encode,
+      encodeBatch: rt.encodeBatch,
+      iterate: (u1, u2) => rt.iterate(u1, u2),
+      preprocess: (ink, width, height) => {
+        const result = window.AEDEMO_LIB.mnist.preprocess(ink, width, height);
+        return result ? result.image : null;
+      },
+      nearest: preview.nearest,
+      link: sharing.link,
+      version: config.ortVersion,
+      timings,
+      stats: { runs: rt.runs, batches: rt.batches },
+      plane: {
+        toPlane: view.toPlane,
+        toScreen: view.toScreen,
+        cursor: () => copy(input.cursor()),
+        stamps: () => stamps.placed().map(({ u1, u2, x, y, size, selected }) => ({ u1, u2, x, y, size, selected })),
+        dpr: () => view.dpr,
+        view: () => ({ scale: view.scale, ox: view.ox, oy: view.oy, version: view.version, zoom: view.zoom() }),
+        tiles: overlays.tiles,
+        drift: overlays.drift,
+        paths: () => stamps.paths().map((p) => p.map((q) => [...q])),
+        marker: code,
+        selected: stamps.selectedPoint,
+        strip: strip.snapshot,
+      },
+      pad: {
+        raster: pad.raster,
+        input: pad.input,
+        settled: pad.settled,
+        code,
+        loadDigit: pad.loadDigit,
+        clear: pad.clear,
+        size: pad.size,
+      },
+    };
+    // The promises above settle for the page's own use too; a failure is reported by the page.
+    api.ready.catch(() => {});
+    api.loaded.catch(() => {});
+    return api;
+  }
+
+  return { create };
+})();

@@ -1,0 +1,124 @@
+/*
+ * aedemo: the pad panel. The drawing (or a real digit loaded into the pad) is turned
+ * into the MNIST-like input (mnist.js), encoded, and its code decoded again: the input,
+ * the round trip and a note are shown beside the pad, and the code is the marker on
+ * the plane. One encode in flight; the newest drawing wins.
+ *
+ * Owns: the pad (lib.pad), the newest input and raster, the marker ({u, input, recon}),
+ * the versions that tell when the pad has settled. May touch: the pad panel's
+ * elements (#pad data-digit, #pad-input, #pad-output, #pad-note). Reports the marker
+ * through `markerChanged(marker)`.
+ */
+'use strict';
+
+(window.AEDEMO_LIB = window.AEDEMO_LIB || {}).padPanel = (() => {
+  const EMPTY_NOTE = 'Draw a digit, or load a real one.';
+
+  /**
+   * `theme`: config.theme (the pad's ink); `digits()`: the real digits or null;
+   * `wake()`: asks for a frame, in which start() runs.
+   */
+  function create({ rt, side, classes, theme, elements, digits, wake, markerChanged, fail }) {
+    const { greyImage } = window.AEDEMO_LIB.marks;
+    const { point } = window.AEDEMO_LIB.format;
+    const { canvas, note } = elements;
+    const inputView = elements.input.getContext('2d');
+    const outputView = elements.output.getContext('2d');
+    let input = null;            // the image encoded last (Float32Array), or null
+    let raster = null;           // the pad's ink when that image was a drawing
+    let marker = null;           // {u, input, recon}: the drawing's code and round trip
+    let version = 0;             // of the pad's content
+    let done = 0;                // the version whose code is shown
+
+    const job = window.AEDEMO_LIB.latest(encode, { fail, done: wake });
+    const pad = window.AEDEMO_LIB.pad.create(canvas, theme, () => {
+      const source = pad.source();
+      if (!source || source.kind !== 'digit') delete canvas.dataset.digit;
+      version += 1;
+      job.want(version);
+      wake();
+    });
+
+    /** Encode the pad as it is now (for `v`, its version); undefined when it is empty. */
+    function encode(v) {
+      const source = pad.source();
+      raster = null;
+      input = null;
+      if (source && source.kind === 'digit') {
+        input = source.pixels;
+      } else if (source) {
+        raster = pad.raster();
+        const result = window.AEDEMO_LIB.mnist.preprocess(raster, pad.size, pad.size);
+        input = result ? result.image : null;
+      }
+      if (!input) {
+        marker = null;
+        inputView.clearRect(0, 0, side, side);
+        outputView.clearRect(0, 0, side, side);
+        note.textContent = EMPTY_NOTE;
+        done = v;
+        markerChanged(null);
+        return undefined;
+      }
+      const image = input;
+      inputView.putImageData(greyImage(image, side), 0, 0);
+      return rt.encode(image).then(async (u) => {
+        const recon = await rt.decode(u[0], u[1]);
+        marker = { u, input: image, recon };
+        outputView.putImageData(greyImage(recon, side), 0, 0);
+        done = v;
+        describe(source, u);
+        markerChanged(marker);
+      });
+    }
+
+    function describe(source, u) {
+      if (source.kind === 'digit') {
+        const label = classes[digits().labels[source.index]];
+        note.textContent = `A real ${label} (test image ${source.index}) encodes to ${point(u)}.`;
+      } else {
+        note.textContent = `Your drawing encodes to ${point(u)}, the diamond on the plane.`;
+      }
+    }
+
+    /** Load real test digit `index` into the pad. */
+    function loadDigit(index) {
+      const d = digits();
+      if (!d || !(index >= 0 && index < d.n)) throw new RangeError(`no real digit ${index}`);
+      canvas.dataset.digit = String(index);
+      pad.loadDigit(index, d.grey(index), d.pixels(index));
+    }
+
+    function randomDigit() {
+      const d = digits();
+      if (d) loadDigit(Math.floor(Math.random() * d.n));
+    }
+
+    /** Once the encoder and the digits are there: drawing is on. */
+    function enable() {
+      pad.enable();
+      note.textContent = EMPTY_NOTE;
+    }
+
+    /** The encoder or the digits could not be loaded: say so where the pad's note goes. */
+    function unavailable(error) {
+      note.textContent = `The encoder could not be loaded (${error.message}).`;
+    }
+
+    return {
+      start: job.start,
+      enable,
+      unavailable,
+      loadDigit,
+      randomDigit,
+      clear: () => pad.clear(),
+      size: pad.size,
+      marker: () => marker,
+      raster: () => (raster ? Array.from(raster) : null),
+      input: () => (input ? Array.from(input) : null),
+      settled: () => !job.waiting() && !job.busy() && done === version,
+    };
+  }
+
+  return { create };
+})();

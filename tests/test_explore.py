@@ -283,7 +283,7 @@ def test_drift_field_is_one_round_trip_of_each_model(tab, site):
 
 def _isolated_dot(tab: Tab, site, view: dict, avoid: list[tuple[float, float]]) -> tuple[int, int, str]:
     """A dot drawn alone, away from `avoid` (device pixels): its device pixel and colour."""
-    from builder.render import read_site_data
+    from sitefiles import read_site_data
 
     p = read_site_data(site.root, "points")
     q = np.frombuffer(base64.b64decode(p["u"]), "<i2").reshape(-1, 2).astype(np.float64)
@@ -583,6 +583,132 @@ def test_stamps_persist_across_reloads_for_the_same_model_only(tab, site):
     tab.wait_first_image()
     tab.wait_loaded()
     tab.frames(3)
+    assert tab.stamps() == []
+    tab.js("() => localStorage.clear()")
+    tab.assert_clean()
+
+
+# ---------------------------------------------------------------------------- what a link or storage cannot give back
+
+MAX_STAMPS = 500   # templates/share.js: the one cap on stamps, everywhere
+RANGE_SPANS = 1000  # templates/share.js: how far out (in sides of the points' box) a stamp may lie
+
+
+def _points_box(site) -> tuple[np.ndarray, np.ndarray, float]:
+    """The points' bounding box as the page has it (lo, hi) and its larger side."""
+    from sitefiles import read_site_data
+
+    p = read_site_data(site.root, "points")
+    lo, hi = np.array(p["lo"], np.float64), np.array(p["hi"], np.float64)
+    return lo, hi, float(max(hi - lo))
+
+
+def _f32(values) -> list[list[float]]:
+    """Plane points as the page keeps them: float32, as Python floats."""
+    return np.asarray(values, np.float32).astype(np.float64).tolist()
+
+
+def _text(u: list[float]) -> str:
+    """A pair as a link writes it (repr of the float32 as a double reads back to the same float32)."""
+    return f"{u[0]!r},{u[1]!r}"
+
+
+def _wait_toast(tab: Tab, text: str) -> str:
+    """Until the toast shows `text` (in full, or as part of it); returns what it shows."""
+    tab.wait("s => { const t = document.getElementById('toast'); return !t.hidden && t.textContent.includes(s); }",
+             text)
+    return tab.page.locator("#toast").inner_text()
+
+
+def _grid_points(site, n: int) -> list[list[float]]:
+    """n distinct float32 points spread over the points' box."""
+    lo, hi, _ = _points_box(site)
+    side = math.ceil(math.sqrt(n))
+    k = np.arange(n)
+    t = np.stack([(k % side + 0.5) / side, (k // side + 0.5) / side], 1)
+    return _f32(lo + t * (hi - lo))
+
+
+def test_a_link_with_unreadable_entries_restores_the_others_and_says_so(tab, site):
+    lo, hi, span = _points_box(site)
+    good = _f32([[1.25, -0.5], [-1, 1], lo - 0.9 * RANGE_SPANS * span])   # the last: far out, still in range
+    far = _f32([hi + 1.1 * RANGE_SPANS * span])[0]                       # out of range
+    texts = [_text(good[0]), "y,2", "1,2,3", _text(good[1]), "NaN,0", "-1,1e400", _text(far), ",1",
+             _text(good[2])]
+    tab.js("h => { location.hash = h; }", "#stamps=" + ";".join(texts))
+    tab.wait_stamps(3)
+    assert [[s["u1"], s["u2"]] for s in tab.stamps()] == good
+    shown = _wait_toast(tab, "6 of the link's 9 stamps could not be read and were left out.")
+    print(f"\nnotice: {shown}")
+
+    # an unreadable position is said too; the stamps that could be read still come
+    tab.js("h => { location.hash = h; }", "#at=0.5,x&stamps=" + _text(good[0]))
+    tab.wait_stamps(1)
+    assert _wait_toast(tab, "The link's position could not be read.") == "The link's position could not be read."
+    # a link that holds nothing unreadable says nothing
+    tab.js("() => { document.getElementById('toast').hidden = true; }")
+    tab.js("h => { location.hash = h; }", f"#at={_text(good[1])}&stamps={_text(good[0])};{_text(good[1])}")
+    tab.wait_stamps(2)
+    tab.wait_preview(tuple(good[1]))
+    assert tab.page.locator("#toast").is_hidden()
+    tab.assert_clean()
+
+
+def test_a_link_over_the_cap_restores_the_first_ones_and_says_so(tab, browser, site):
+    stamps = _grid_points(site, 620)
+    url = tab.site.url(tab.mode) + "#stamps=" + ";".join(_text(u) for u in stamps)
+    other = Tab(browser, site, tab.mode, url=url)
+    try:
+        other.wait_first_image()
+        other.wait_stamps(MAX_STAMPS)
+        assert [[s["u1"], s["u2"]] for s in other.stamps()] == stamps[:MAX_STAMPS]
+        _wait_toast(other, f"The link held 620 stamps; the first {MAX_STAMPS} are shown.")
+        # with unreadable ones among them, both are said
+        other.js("h => { location.hash = h; }", "#stamps=x;" + ";".join(_text(u) for u in stamps))
+        _wait_toast(other, f"1 of the link's 621 stamps could not be read and was left out. "
+                           f"Of the other 620, the first {MAX_STAMPS} are shown.")
+        other.wait_stamps(MAX_STAMPS)
+        other.frames()
+        other.assert_stamp_drawn(other.stamps()[-1])   # the topmost
+        other.assert_clean()
+    finally:
+        other.close()
+    tab.assert_clean()
+
+
+def test_stored_stamps_are_cut_to_the_cap_and_a_new_one_is_refused_there(tab, site):
+    key = f"aedemo:{site.config['modelHash']}:stamps"
+    _, hi, span = _points_box(site)
+    stamps = _grid_points(site, 620)
+    unreadable = ["text", [1, 2, 3], [1e39, 0], (hi + 1.1 * RANGE_SPANS * span).tolist(), None]
+    stored = [stamps[0], *unreadable, *stamps[1:]]
+    tab.js("([k, v]) => localStorage.setItem(k, v)", [key, json.dumps(stored)])
+    tab.page.reload()
+    tab.wait_first_image()
+    tab.wait_loaded()
+    tab.wait_stamps(MAX_STAMPS)
+    assert [[s["u1"], s["u2"]] for s in tab.stamps()] == stamps[:MAX_STAMPS]
+    _wait_toast(tab, "5 of the 625 stamps kept in this browser could not be read and were left out. "
+                     f"Of the other 620, the first {MAX_STAMPS} are shown.")
+
+    # at the cap a new stamp is refused, and says so; the stored ones stay as they were
+    tab.page.locator("#plane-canvas").focus()
+    tab.page.keyboard.press("Enter")
+    _wait_toast(tab, f"The plane holds at most {MAX_STAMPS} stamps")
+    tab.page.wait_for_timeout(300)
+    assert len(tab.stamps()) == MAX_STAMPS
+    assert json.loads(tab.js("k => localStorage.getItem(k)", key)) == stored
+
+    # more stored than the cap, all readable; then a stored text that is no list at all
+    tab.js("([k, v]) => localStorage.setItem(k, v)", [key, json.dumps(stamps)])
+    tab.page.reload()
+    tab.wait_first_image()
+    tab.wait_stamps(MAX_STAMPS)
+    _wait_toast(tab, f"This browser kept 620 stamps; the first {MAX_STAMPS} are shown.")
+    tab.js("k => localStorage.setItem(k, '{not json')", key)
+    tab.page.reload()
+    tab.wait_first_image()
+    _wait_toast(tab, "The stamps kept in this browser could not be read.")
     assert tab.stamps() == []
     tab.js("() => localStorage.clear()")
     tab.assert_clean()

@@ -98,7 +98,7 @@ class OneLineGroup(click.Group):
             code = super().main(*args, standalone_mode=False, **kwargs)
         except click.UsageError as e:
             hint = f" (see `{e.ctx.command_path} --help`)" if e.ctx is not None else ""
-            click.echo(f"Error: {e.format_message()}{hint}", err=True)
+            click.echo(f"Error: {e.format_message().rstrip('.')}{hint}", err=True)
             sys.exit(e.exit_code)
         except click.ClickException as e:
             e.show()

@@ -30,7 +30,8 @@ def test_train_quick_writes_the_build_folder(tmp_path: Path) -> None:
                  "--node-modules", str(NODE_MODULES), "--out", str(out))
     assert result.exit_code == 0, result.output
     assert "test MSE" in result.output and "PCA-2" in result.output and "kNN-5" in result.output
-    assert {p.name for p in out.iterdir()} >= {"weights.npz", "metrics.json", "points.npz", "data.npz"}
+    assert {p.name for p in out.iterdir()} == {"weights.npz", "metrics.json", "points.npz", "digits.npz",
+                                             "data.npz", "manifest.json"}
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["seed"] == 5 and metrics["config"]["epochs"] == 2
     assert len(metrics["finetune"]["val_mse"]) == 2
@@ -76,3 +77,27 @@ def test_no_pretrain_flag(tmp_path: Path) -> None:
     assert metrics["config"]["pretrain"] is False and metrics["pretraining"] == []
     with np.load(out / "weights.npz") as f:
         assert f["W0"].dtype == np.float32
+
+
+def test_the_command_that_reproduces_a_build_names_no_local_path(tmp_path: Path) -> None:
+    from builder.cli import reproduce_command
+
+    assert reproduce_command(None, None, None, False, 0, None, "sigmoid", False) == "aedemo build --seed 0"
+    assert reproduce_command(tmp_path / "fashion-mnist", "fmnist", None, True, 7, 12, "relu", True) == (
+        "aedemo build --data fashion-mnist --name fmnist --quick --seed 7 --epochs 12 --output relu --no-pretrain")
+    classes = "zero,one,two,three,four,five,six,seven,eight,nine & ten"
+    assert f"--classes '{classes}'" in reproduce_command(None, None, classes, False, 0, None, "sigmoid", False)
+
+
+def test_train_records_the_command_in_metrics(tmp_path: Path) -> None:
+    out = tmp_path / "b"
+    assert run("train", "--quick", "--quiet", "--seed", "4", "--node-modules", str(NODE_MODULES),
+               "--out", str(out)).exit_code == 0
+    assert json.loads((out / "metrics.json").read_text())["command"] == "aedemo build --quick --seed 4"
+
+
+def test_a_usage_error_is_one_line_with_status_2() -> None:
+    result = CliRunner().invoke(main, ["train", "--no-such-flag"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "Error: No such option '--no-such-flag' (see `main train --help`)"]

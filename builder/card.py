@@ -178,7 +178,7 @@ def _architecture(arch, decoder_bytes: int) -> dict:
     decoder = sum(link["params"] for link in links[code:])
     brace_y = 160
     return {
-        "width": ARCH_W, "height": ARCH_H, "mid": ARCH_MID,
+        "width": ARCH_W, "height": ARCH_H,
         "layers": layers, "links": links,
         "encoder_params": encoder, "encoder_params_label": f"{encoder:,}",
         "decoder_params": decoder, "decoder_params_label": f"{decoder:,}",
@@ -319,7 +319,7 @@ def _pretraining(layers, palette: tuple[str, ...]) -> dict:
     """`layers`: the `metrics.RBMCurve`s."""
     curves = [(p.layer, list(p.recon_error)) for p in layers]
     if not any(values for _, values in curves):
-        return {"done": False, "n_rbms": len(curves), "chart": None, "table": None,
+        return {"done": False, "chart": None, "table": None,
                 "epochs": 0}
     series = [{"name": f"RBM {i + 1} · {layer}", "colour": palette[RBM_COLOURS[i % len(RBM_COLOURS)]],
                "dash": "", "values": values} for i, (layer, values) in enumerate(curves) if values]
@@ -328,7 +328,7 @@ def _pretraining(layers, palette: tuple[str, ...]) -> dict:
             "divergence; " + "; ".join(f"{s['name']} from {_fig(s['values'][0])} to {_fig(s['values'][-1])}"
                                         for s in series))
     return {
-        "done": True, "n_rbms": len(series), "epochs": n,
+        "done": True, "epochs": n,
         "chart": _chart(series, "reconstruction error", "epoch", None, aria),
         "table": _table([s["name"] for s in series], [s["values"] for s in series]),
     }
@@ -421,12 +421,12 @@ def _comparison(metrics: Metrics, points: dict[str, np.ndarray], classes: list[s
         })
     pad = 3 * DOT
     return {
-        "n": len(rows), "n_label": f"{len(rows):,}", "n_test": n_test, "n_test_label": f"{n_test:,}",
+        "n": len(rows), "n_label": f"{len(rows):,}",
         "sampled": len(rows) < n_test,
         "grid": GRID, "dot": DOT, "view_box": f"{-pad} {-pad} {GRID + 2 * pad} {GRID + 2 * pad}",
         "frame": {"x": -pad, "y": -pad, "size": GRID + 2 * pad},
         "plots": plots,
-        "classes": [{"index": i, "name": name, "colour": palette[i]} for i, name in enumerate(classes)],
+        "classes": [{"name": name, "colour": palette[i]} for i, name in enumerate(classes)],
         "short_names": max(len(c) for c in classes) <= 3,
         "verdict": _verdict(*figures["pca"], *figures["ae"]),
     }

@@ -159,7 +159,7 @@
       return { fresh: d.view.version === view.version && !o.job.busy(), from: Array.from(d.from), to: Array.from(d.to) };
     }
 
-    return { refresh, settle, toggle, shown, tiles, drift };
+    return { settle, toggle, shown, tiles, drift };
   }
 
   return { create };

@@ -15,7 +15,7 @@
  *     finite as float32 (NaN, Infinity, 1e400), or when it is out of range: farther
  *     than RANGE_SPANS times the larger side of the points' bounding box from that
  *     box. The widest view (zoom limit 0.2 of the fitted view, templates/view.js)
- *     shows about two such sides beyond the box, so a point that far out takes
+ *     shows only a few such sides beyond the box, so a point that far out takes
  *     hundreds of screen-widths of panning to reach; the plane refuses stamps there
  *     too, so every stamp it makes comes back from its link.
  * `notice(result, where)` says in a sentence what was left out or cut ('' when

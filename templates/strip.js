@@ -76,5 +76,5 @@
     };
   }
 
-  return { create, points, dots };
+  return { create, dots };
 })();

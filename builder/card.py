@@ -37,6 +37,7 @@ import numpy as np
 from .autoencoder import unrolled
 from .files import BuildError
 from .metrics import Metrics
+from .story import words
 from .theme import PALETTE, UNIT_NAMES
 
 MAX_SCATTER = 2000  # test digits drawn in each scatter; a fixed random subset beyond this
@@ -93,6 +94,7 @@ def card_context(metrics: Metrics, points: dict[str, np.ndarray], decoder_bytes:
         context = {
             "id": "model-card-" + _slug(data.name),
             "data_name": data.name,
+            "words": words(data.name),
             "data_source": data.source,
             "n_train": f"{data.n_train:,}",
             "n_val": f"{data.n_val:,}",

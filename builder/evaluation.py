@@ -61,17 +61,25 @@ def _nearest_in_window(a: np.ndarray, q: np.ndarray, xs: np.ndarray, order: np.n
     return nn
 
 
-def knn_accuracy(c_train: np.ndarray, y_train: np.ndarray, c_test: np.ndarray,
-                 y_test: np.ndarray, k: int = 5) -> float:
-    """Accuracy of k-nearest-neighbour majority vote (ties: the nearest tied class)."""
-    labels = y_train[nearest(c_train, c_test, k)]
-    rows, n_cls = np.arange(len(c_test)), int(y_train.max()) + 1
-    votes, bonus = np.zeros((len(c_test), n_cls)), np.zeros((len(c_test), n_cls))
-    for r in reversed(range(k)):  # ends with each class's nearest rank
+def knn_predict(c_train: np.ndarray, y_train: np.ndarray, c_query: np.ndarray, k: int = 5) -> np.ndarray:
+    """k-nearest-neighbour majority vote for each row of `c_query (m, 2)`: (m,) classes.
+
+    Ties in the count go to the tied class with the nearest neighbour.
+    """
+    labels = y_train[nearest(c_train, c_query, k)]
+    rows, n_cls = np.arange(len(c_query)), int(y_train.max()) + 1
+    votes, bonus = np.zeros((len(c_query), n_cls)), np.zeros((len(c_query), n_cls))
+    for r in reversed(range(labels.shape[1])):  # ends with each class's nearest rank
         votes[rows, labels[:, r]] += 1
         bonus[rows, labels[:, r]] = (k - r) / (k + 1)
     votes += bonus  # a tie in counts goes to the class with the nearest neighbour
-    return int((votes.argmax(1) == y_test).sum()) / len(c_test)
+    return votes.argmax(1)
+
+
+def knn_accuracy(c_train: np.ndarray, y_train: np.ndarray, c_test: np.ndarray,
+                 y_test: np.ndarray, k: int = 5) -> float:
+    """Accuracy of `knn_predict` on the test codes."""
+    return int((knn_predict(c_train, y_train, c_test, k) == y_test).sum()) / len(c_test)
 
 
 def pca2(x_train: np.ndarray, x_test: np.ndarray, y_train: np.ndarray, y_test: np.ndarray,

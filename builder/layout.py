@@ -10,7 +10,8 @@ A build folder (`build/NAME/`, or `--out`) holds:
 | `points.npz` | train: codes of every image | render |
 | `digits.npz` | train: the test images the page shows | render |
 | `decoder.onnx`, `encoder.onnx` | export | render |
-| `manifest.json` | train, export | export, render, the CLI |
+| `findings.json` | findings (`findings.py`) | render |
+| `manifest.json` | every stage | every later stage, the CLI |
 
 A stage's outputs are one set: every file is first written beside the old ones as
 `.NAME.next`; then a journal `.switch.json` names the renames and the new manifest
@@ -20,15 +21,17 @@ set as it was (its `.next` files are removed by the next stage); one killed afte
 is completed by the next reader (`Manifest.read`), so no reader ever sees a mix.
 
 `manifest.json` holds, per stage, the sha256 of each file it wrote and of the inputs
-it was made from: train's data (the content fingerprint of the source files), export's
-`weights.npz`. Train drops the export record, so ONNX files of older weights are no
-longer part of the set; `verified` refuses any file whose bytes differ from the
-manifest, naming the stage to rerun.
+it was made from: train's data (the content fingerprint of the source files), the
+training files each later stage read (`DEPENDS`). Train drops every later record, so
+files made from older weights are no longer part of the set; `verified` refuses any
+file whose bytes differ from the manifest or whose stage read other training files,
+naming the stage to rerun.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -45,13 +48,15 @@ POINTS = "points.npz"
 DIGITS = "digits.npz"
 DECODER = "decoder.onnx"
 ENCODER = "encoder.onnx"
+FINDINGS = "findings.json"
 MANIFEST = "manifest.json"
 JOURNAL = ".switch.json"
 
 TRAIN_FILES = (WEIGHTS, METRICS, POINTS, DIGITS)
 EXPORT_FILES = (DECODER, ENCODER)
-STAGES = {"train": TRAIN_FILES, "export": EXPORT_FILES}
-REMEDY = {"train": "aedemo train", "export": "aedemo export"}
+STAGES = {"train": TRAIN_FILES, "export": EXPORT_FILES, "findings": (FINDINGS,)}
+DEPENDS = {"export": (WEIGHTS,), "findings": (WEIGHTS, POINTS, DIGITS)}  # training files each read
+REMEDY = {stage: f"aedemo {stage}" for stage in STAGES}
 FORMAT = 1
 
 
@@ -73,10 +78,11 @@ class Manifest:
 
     train: StageRecord | None = None
     export: StageRecord | None = None
+    findings: StageRecord | None = None
 
     def to_json(self) -> dict:
         stages = {name: {"files": dict(sorted(rec.files.items())), "inputs": dict(sorted(rec.inputs.items()))}
-                  for name, rec in (("train", self.train), ("export", self.export)) if rec is not None}
+                  for name in STAGES if (rec := self.record(name)) is not None}
         return {"format": FORMAT, "stages": stages}
 
     @classmethod
@@ -113,7 +119,14 @@ class Manifest:
         return cls.from_json(obj, path)
 
     def record(self, stage: str) -> StageRecord | None:
-        return {"train": self.train, "export": self.export}[stage]
+        return getattr(self, stage)
+
+    def current(self, stage: str) -> bool:
+        """True when `stage` ran on the training files the folder holds now."""
+        rec = self.record(stage)
+        if rec is None or self.train is None:
+            return False
+        return all(rec.inputs.get(name) == self.train.files[name] for name in DEPENDS.get(stage, ()))
 
 
 def ensure_writable(folder: Path, flag: str = "--out") -> None:
@@ -142,7 +155,7 @@ def switch_in(folder: Path, stage: str, files: Mapping[str, bytes], inputs: Mapp
         raise ValueError(f"{stage} writes {STAGES[stage]}, got {sorted(files)}")
     old = Manifest.read(folder)
     record = StageRecord({name: sha256(data) for name, data in files.items()}, dict(inputs))
-    new = Manifest(train=record, export=None) if stage == "train" else Manifest(old.train, record)
+    new = Manifest(train=record) if stage == "train" else dataclasses.replace(old, **{stage: record})
     everything = {**files, **(extra or {})}
     try:
         for name, data in sorted(everything.items()):
@@ -185,14 +198,14 @@ def verified(folder: Path, manifest: Manifest, name: str) -> bytes:
     stage = next(s for s, names in STAGES.items() if name in names)
     record = manifest.record(stage)
     path = folder / name
-    if record is None and stage == "export" and manifest.train is not None and path.is_file():
-        raise BuildError(f"{path} was exported from other weights: run `aedemo export`")
+    stale = f"{path} was {'exported' if stage == 'export' else 'made'} from other weights: run `{REMEDY[stage]}`"
+    if record is None and stage != "train" and manifest.train is not None and path.is_file():
+        raise BuildError(stale)
     if record is None:
         raise BuildError(f"{path}: not made by `{REMEDY[stage]}` for this folder "
                          f"(no {stage} record in {MANIFEST}): run `{REMEDY[stage]}`")
-    if stage == "export" and (manifest.train is None
-                              or record.inputs.get(WEIGHTS) != manifest.train.files[WEIGHTS]):
-        raise BuildError(f"{path} was exported from other weights: run `aedemo export`")
+    if stage != "train" and not manifest.current(stage):
+        raise BuildError(stale)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -204,11 +217,10 @@ def verified(folder: Path, manifest: Manifest, name: str) -> bytes:
 
 
 def is_complete(folder: Path) -> bool:
-    """True when both stages' records are there and export was made from train's weights."""
+    """True when every stage ran on the training files the folder holds now."""
     try:
         m = Manifest.read(folder)
     except BuildError:
         return False
-    return (m.train is not None and m.export is not None
-            and m.export.inputs.get(WEIGHTS) == m.train.files[WEIGHTS]
-            and all((folder / n).is_file() for n in TRAIN_FILES + EXPORT_FILES))
+    return (m.train is not None and all(m.current(stage) for stage in DEPENDS)
+            and all((folder / n).is_file() for names in STAGES.values() for n in names))

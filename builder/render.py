@@ -6,8 +6,9 @@ Reads
     [N,2] display coordinates → output `image` [N,784]), `encoder.onnx` (input `image`
     [N,784] in [0,1] → output `u` [N,2]), `points.npz` (`u` float32 (n,2), `label`
     uint8 (n,), `test` bool (n,); the test rows in the order of the test split),
-    `digits.npz` (`x_test` float32 (n_test,784), `y_test` uint8 (n_test,)) and
-    `metrics.json` (`metrics.Metrics`);
+    `digits.npz` (`x_test` float32 (n_test,784), `y_test` uint8 (n_test,)),
+    `metrics.json` (`metrics.Metrics`) and `findings.json` (`findings.py`: the story's
+    numbers, told by `story.py`);
   - `templates/`: jinja2 pages (`index.html`, partials `_*.html`, the data-file
     template `_data.js`, the style sheets `style.css` and `card.css` and `favicon.svg`,
     which take their colours from `theme`) and the page scripts listed in
@@ -59,6 +60,7 @@ from .files import BuildError
 from .metrics import Metrics
 from .page_scripts import SCRIPTS
 from .sitedir import MARKER, check_site, marker_bytes, replace_site
+from .story import story_context
 from .theme import COLOURS, PALETTE, UNIT_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,18 +150,34 @@ def _read_demo(build_dir: Path, versions: dict[str, str]) -> dict:
     u, label, test = _check_points(build_dir / layout.POINTS, points, len(classes))
     digits = _read_npz(build_dir / layout.DIGITS, read(layout.DIGITS), ("x_test", "y_test"))
     x_test, y_test = _check_test_images(build_dir / layout.DIGITS, digits)
+    digits_payload = _digits_payload(x_test, y_test, u, label, test, build_dir)
     decoder, decoder_io = _read_model(build_dir / layout.DECODER, read(layout.DECODER), 2, PIXELS)
     encoder, encoder_io = _read_model(build_dir / layout.ENCODER, read(layout.ENCODER), PIXELS, 2)
     pca = np.asarray(points["pca"])
+    findings = _read_findings(build_dir / layout.FINDINGS, read(layout.FINDINGS))
     return {
+        "story": story_context(findings, classes, metrics.data.name, x_test),
         "metrics": metrics, "classes": classes,
         "points": _points_payload(u, label),
-        "digits": _digits_payload(x_test, y_test, u, label, test, build_dir),
+        "digits": digits_payload,
         "decoder": decoder, "decoder_io": decoder_io,
         "encoder": encoder, "encoder_io": encoder_io,
         "card": card_context(metrics, {"u": u, "pca": pca, "label": label, "test": test},
                              len(decoder), versions),
     }
+
+
+def _read_findings(path: Path, data: bytes) -> dict:
+    """`findings.json`, checked for the parts the story reads."""
+    try:
+        f = json.loads(data.decode("utf-8"))
+        if f.get("format") != 1:
+            raise ValueError("format")
+        for key in ("split", "transitions", "translation", "mixed", "roundtrip", "method"):
+            f[key]  # noqa: B018 - presence
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise BuildError(f"{path}: not aedemo findings ({e}): run `aedemo findings`") from None
+    return f
 
 
 def _read_npz(path: Path, data: bytes, names: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -233,6 +251,8 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
         "classes": classes,
         "palette": list(PALETTE[: len(classes)]),
         "theme": COLOURS,
+        "words": page["story"]["words"],
+        "story": page["story"]["actions"],
         "input": page["decoder_io"][0],
         "output": page["decoder_io"][1],
         "encoderInput": page["encoder_io"][0],
@@ -253,6 +273,8 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
         ort_version=ort_version,
         switcher=switcher,
         card=page["card"],
+        story=page["story"],
+        words=page["story"]["words"],
     )
     out[f"{here}index.html"] = html.encode()
 

@@ -1,5 +1,5 @@
 """Shared factories of the tests and the bench: random models, IDX folders, fake build
-folders, and the one sub-path HTTP server (GitHub Pages' project-site layout).
+folders, and the one sub-path HTTP server (`builder.serve`, GitHub Pages' layout).
 
 Everything here writes only below the folder it is given (a pytest temporary folder).
 """
@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import gzip
-import http.server
-import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -20,9 +17,10 @@ import numpy as np
 from builder import data, layout
 from builder.autoencoder import SIZES, Autoencoder, unrolled
 from builder.files import json_bytes, npz_bytes
+from builder.serve import DEFAULT_BASE, Running, start
 from builder.training import TrainConfig
 
-SUB_PATH = "/aedemo/"   # where GitHub Pages serves a project site
+SUB_PATH = DEFAULT_BASE   # where GitHub Pages serves a project site
 DIGITS = [str(d) for d in range(10)]
 SECONDS = {"data": 1234.5678, "pretrain": 98765.4321, "finetune": 4242.4242, "evaluate": 0.123456789,
            "total": 104242.0}   # wall-clock figures that must never reach the page
@@ -116,8 +114,9 @@ def fake_images(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def write_build(folder: Path, metrics: dict, points: dict[str, np.ndarray], x_test: np.ndarray,
                 y_test: np.ndarray, model: Autoencoder) -> Path:
-    """A build folder as `aedemo train` and `aedemo export` leave it, from made-up parts."""
+    """A build folder as `aedemo train`, `export` and `findings` leave it, from made-up parts."""
     from builder.export import export_models
+    from builder.findings import find
 
     folder.mkdir(parents=True, exist_ok=True)
     files = {
@@ -128,6 +127,7 @@ def write_build(folder: Path, metrics: dict, points: dict[str, np.ndarray], x_te
     }
     layout.switch_in(folder, "train", files, {"data": "0" * 64})
     export_models(folder)
+    find(folder)
     return folder
 
 
@@ -148,56 +148,10 @@ def make_fake_build(folder: Path, n: int = 2000, seed: int = 0, **metrics: objec
 # ---------------------------------------------------------------- the sub-path server
 
 
-class SubPathHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves the site folder under /aedemo/ only; optionally cross-origin isolated."""
-
-    isolate = False
-
-    def translate_path(self, path: str) -> str:
-        path = path.split("?", 1)[0].split("#", 1)[0]
-        if not path.startswith(SUB_PATH):
-            return str(Path(self.directory) / ".not-served")
-        return super().translate_path("/" + path[len(SUB_PATH) :])
-
-    def end_headers(self) -> None:
-        self.send_header("Cache-Control", "no-store")
-        if self.isolate:
-            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
-            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
-        super().end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@dataclasses.dataclass
-class SubPathServer:
-    """A running server on 127.0.0.1 (a free port); `url` is the site's page."""
-
-    server: http.server.ThreadingHTTPServer
-    thread: threading.Thread
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    @property
-    def url(self) -> str:
-        return self.origin + SUB_PATH
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
-
-
-def start_server(site: Path, isolate: bool = False) -> SubPathServer:
-    handler = type("Handler", (SubPathHandler,), {"isolate": isolate})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return SubPathServer(server, thread)
+def start_server(site: Path, isolate: bool = False) -> Running:
+    """`aedemo serve`'s server (builder/serve.py) on 127.0.0.1, a free port: the site under
+    /aedemo/ as GitHub Pages serves it; `url` is the page, `stop()` ends it."""
+    return start(site, SUB_PATH, "127.0.0.1", 0, isolate=isolate)
 
 
 @contextlib.contextmanager

@@ -250,6 +250,8 @@ def test_a_kill_between_the_renames_is_completed_by_the_next_reader(
     manifest = layout.Manifest.read(build)
     assert manifest.train.files[layout.WEIGHTS] == layout.sha256((build / layout.WEIGHTS).read_bytes())
     assert cli("export", "--out", build).exit_code == 0
+    one_line(render(build, tmp_path / "site"), "findings.json was made from other weights: run `aedemo findings`")
+    assert cli("findings", "--out", build).exit_code == 0
     assert render(build, tmp_path / "site").exit_code == 0
 
 

@@ -147,3 +147,46 @@ def test_each_page_carries_its_own_model_card(two_sets: tuple[Path, Path]) -> No
         for layer in metrics["pretraining"]:
             assert any(v == layer["recon_error"] for v in values.values())
         assert f"{metrics['test_mse']:.4f}" in html and f"{metrics['pca2']['test_mse']:.4f}" in html
+
+
+def visible_text(html: str) -> str:
+    """The words a reader sees or hears: text outside scripts and styles, labels and titles."""
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag, attrs):
+            self.skip += tag in ("script", "style")
+            self.parts += [v for k, v in attrs if k in ("aria-label", "title", "alt") and v]
+
+        def handle_endtag(self, tag):
+            self.skip -= tag in ("script", "style")
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.parts.append(data)
+
+    t = Text()
+    t.feed(html)
+    return " ".join(" ".join(t.parts).split())
+
+
+def test_each_page_speaks_its_own_data_sets_words(two_sets: tuple[Path, Path]) -> None:
+    import json
+
+    build, site = two_sets
+    mnist, fashion = (visible_text(p.read_text()) for p in (site / "index.html", site / "fashion-mnist" / "index.html"))
+    assert "digit" in mnist and "digit" not in fashion.lower(), "Fashion-MNIST has images, not digits"
+    assert "What this autoencoder learned" in fashion
+    f = json.loads((build / "fashion-mnist" / "findings.json").read_text())
+    names = data.FASHION_CLASSES
+    if f["split"]:
+        assert f"The {names[f['split'][0]['class']]}s do not form one cluster" in fashion
+    else:
+        assert "No class splits into separate groups" in fashion
+    for c in range(10):   # no MNIST class name stands alone on the Fashion page's story
+        assert f" the {c}s " not in fashion

@@ -1,4 +1,4 @@
-"""Command line: `aedemo build | train | export | render`.
+"""Command line: `aedemo build | train | export | render | serve`.
 
 Each command turns flags into a config and calls one stage; the stages talk through
 files in the build folder (`--out`, default `build/NAME`, see `layout`). The progress
@@ -25,6 +25,7 @@ from . import data as data_stage
 from . import layout
 from .files import BuildError
 from .metrics import Metrics
+from .serve import DEFAULT_BASE, DEFAULT_HOST, DEFAULT_PORT, normalise_base, serve_site
 from .training import QUICK, Progress, TrainConfig, train
 
 BUILD_ROOT = Path("build")
@@ -299,6 +300,45 @@ def build_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
     others = [d for d in demo_folders(out_dir.parent) if d.resolve() != out_dir.resolve()]
     demos = sorted([out_dir, *others], key=lambda d: (d.name != DEFAULT_NAME, d.name))
     report(render_site(demos, site_dir, node_modules))
+
+
+def _base_path(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        return normalise_base(value)
+    except BuildError as e:
+        raise click.BadParameter(str(e).split(": ", 1)[-1]) from None
+
+
+@main.command("serve")
+@click.argument("build_dirs", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
+@site_option
+@modules_option
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of the page templates to render and watch "
+                                 "[default: the checkout's templates/].")
+@click.option("--base", default=DEFAULT_BASE, show_default=True, callback=_base_path,
+              help="Sub-path the site is served under, as GitHub Pages serves a project "
+                   "site (/REPOSITORY/); / for a user site.")
+@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
+              help="Port to listen on; 0 picks a free one.")
+@click.option("--host", default=DEFAULT_HOST, show_default=True,
+              help="Address to listen on. Anything but a loopback address makes the site "
+                   "reachable from other machines (a warning says so).")
+@fail_cleanly
+def serve_cmd(build_dirs: tuple[Path, ...], site_dir: Path, node_modules: Path,
+              templates_dir: Path | None, base: str, port: int, host: str) -> None:
+    """Render the site, serve it on 127.0.0.1 under --base as GitHub Pages would, and
+    re-render it (no training) when a template changes, until Ctrl-C.
+
+    Without BUILD_DIRS: every complete folder under build/, mnist first.
+    """
+    from .render import TEMPLATES
+
+    demos = list(build_dirs) or demo_folders()
+    if not demos:
+        raise BuildError("build/: no complete build folder to serve (run `aedemo build`)")
+    serve_site(demos, site_dir, node_modules, templates_dir or TEMPLATES, base=base, host=host,
+               port=port, echo=click.echo)
 
 
 def report(figures: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-# aedemo: `make site` builds the page into site/, `make test` runs every test.
+# aedemo: `make site` builds the page into site/, `make test` runs every test,
+# `make serve` previews site/ as GitHub Pages serves it.
 # Options: make site DATA=/usr/share/datasets/fashion-mnist SEED=1 EPOCHS=100 OUTPUT=relu
 # `make site-all` builds MNIST and Fashion-MNIST into one site.
 
@@ -23,7 +24,7 @@ EXPORT_SRC := builder/export.py builder/autoencoder.py builder/layout.py
 RENDER_SRC := builder/render.py builder/card.py builder/layout.py builder/metrics.py builder/page_scripts.py \
               builder/sitedir.py builder/theme.py $(shell find templates -type f 2>/dev/null)
 
-.PHONY: site site-all test bench clean install chromium fashion-data FORCE
+.PHONY: site site-all serve serve-all test test-no-browser bench clean install chromium fashion-data FORCE
 .DELETE_ON_ERROR:
 
 site: $(SITE)/index.html
@@ -74,6 +75,14 @@ build/%/decoder.onnx: build/%/weights.npz $(EXPORT_SRC)
 $(SITE)/index.html: build/site-demos $(addsuffix /decoder.onnx,$(DEMOS)) $(RENDER_SRC) $(ONNX_WEB)
 	$(BIN)/aedemo render $(DEMOS) --site $(SITE)
 
+# Preview as GitHub Pages serves it, at http://127.0.0.1:8000/aedemo/, re-rendered (never
+# retrained) when a file under templates/ changes; Ctrl-C stops. SERVE_ARGS="--port 0" etc.
+serve: site
+	$(BIN)/aedemo serve $(DEMOS) --site $(SITE) $(SERVE_ARGS)
+
+serve-all: site-all
+	$(MAKE) serve DEMOS="build/mnist build/fashion-mnist"
+
 chromium:
 	@command -v chromium >/dev/null || test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -82,6 +91,10 @@ chromium:
 
 test: $(VENV)/.test node_modules/.package-lock.json chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Every test that needs no browser: what the Pages workflow runs before it deploys.
+test-no-browser: $(VENV)/.test node_modules/.package-lock.json
+	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
 
 $(VENV)/.bench: $(VENV)/.test
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,bench]'

@@ -63,3 +63,11 @@ def quick_build_relu(mnist_cache: Path, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that drives chromium (the `browser` fixture of tests/pagetools.py)
+    `browser`, so `-m "not browser"` runs the rest (what the Pages workflow runs)."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)

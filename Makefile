@@ -21,6 +21,7 @@ TRAIN_ARGS := $(if $(DATA),--data $(DATA) --name $(NAME)) $(if $(SEED),--seed $(
 TRAIN_SRC  := builder/activations.py builder/autoencoder.py builder/data.py builder/evaluation.py \
               builder/files.py builder/layout.py builder/metrics.py builder/rbm.py builder/training.py
 EXPORT_SRC := builder/export.py builder/autoencoder.py builder/layout.py
+FINDINGS_SRC := builder/findings.py builder/evaluation.py builder/layout.py
 RENDER_SRC := builder/render.py builder/card.py builder/layout.py builder/metrics.py builder/page_scripts.py \
               builder/sitedir.py builder/theme.py $(shell find templates -type f 2>/dev/null)
 
@@ -31,7 +32,7 @@ site: $(SITE)/index.html
 
 # MNIST at the site's root and Fashion-MNIST (Debian's dataset-fashion-mnist) beside it.
 site-all: fashion-data
-	$(MAKE) build/fashion-mnist/decoder.onnx DATA=$(FASHION) NAME=fashion-mnist
+	$(MAKE) build/fashion-mnist/findings.json DATA=$(FASHION) NAME=fashion-mnist
 	$(MAKE) site DEMOS="build/mnist build/fashion-mnist"
 
 fashion-data:
@@ -72,7 +73,10 @@ $(BUILD)/weights.npz: $(BUILD)/train-args $(TRAIN_SRC) $(VENV)/.runtime node_mod
 build/%/decoder.onnx: build/%/weights.npz $(EXPORT_SRC)
 	$(BIN)/aedemo export --out build/$*
 
-$(SITE)/index.html: build/site-demos $(addsuffix /decoder.onnx,$(DEMOS)) $(RENDER_SRC) $(ONNX_WEB)
+build/%/findings.json: build/%/decoder.onnx $(FINDINGS_SRC)
+	$(BIN)/aedemo findings --out build/$*
+
+$(SITE)/index.html: build/site-demos $(addsuffix /findings.json,$(DEMOS)) $(RENDER_SRC) $(ONNX_WEB)
 	$(BIN)/aedemo render $(DEMOS) --site $(SITE)
 
 # Preview as GitHub Pages serves it, at http://127.0.0.1:8000/aedemo/, re-rendered (never

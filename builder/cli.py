@@ -254,6 +254,17 @@ def export_cmd(out_dir: Path | None) -> None:
     report(export_models(out_dir or BUILD_ROOT / DEFAULT_NAME))
 
 
+@main.command("findings")
+@out_option
+@fail_cleanly
+def findings_cmd(out_dir: Path | None) -> None:
+    """Measure what the page's story tells (split classes, transitions, translation,
+    confusions) from the exported model and the points; write findings.json."""
+    from .findings import find
+
+    report(find(out_dir or BUILD_ROOT / DEFAULT_NAME))
+
+
 @main.command("render")
 @click.argument("build_dirs", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
 @site_option
@@ -279,7 +290,7 @@ def render_cmd(build_dirs: tuple[Path, ...], site_dir: Path, node_modules: Path)
 def build_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
               no_pretrain: bool, quick: bool, name: str | None, classes: str | None,
               node_modules: Path, out_dir: Path | None, quiet: bool, site_dir: Path) -> None:
-    """Every stage: train, export, render.
+    """Every stage: train, export, findings, render.
 
     The site gets a page for this data set and for every other complete build folder
     beside it (build/*/), so `--data DIR --name NAME` adds a data set to the site.
@@ -297,6 +308,9 @@ def build_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
                  parse_classes(classes),
                  reproduce_command(data_dir, name, classes, quick, seed, epochs, output, no_pretrain))
     report(export_models(out_dir))
+    from .findings import find
+
+    report(find(out_dir))
     others = [d for d in demo_folders(out_dir.parent) if d.resolve() != out_dir.resolve()]
     demos = sorted([out_dir, *others], key=lambda d: (d.name != DEFAULT_NAME, d.name))
     report(render_site(demos, site_dir, node_modules))

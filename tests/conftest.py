@@ -33,8 +33,9 @@ def mnist(mnist_cache: Path) -> data.Dataset:
 
 
 def quick_build_dir(cache: Path, out: Path, **changes: object) -> Path:
-    """A build folder as `aedemo train --quick` and `aedemo export` leave it in `out`."""
+    """A build folder as `aedemo train --quick`, `export` and `findings` leave it in `out`."""
     from builder.export import export_models
+    from builder.findings import find
 
     from builder.cli import reproduce_command
 
@@ -45,6 +46,7 @@ def quick_build_dir(cache: Path, out: Path, **changes: object) -> Path:
     command = reproduce_command(None, None, None, True, cfg.seed, None, cfg.output, not cfg.pretrain)
     train(ds, cfg, out, Progress(), command=command)
     export_models(out)
+    find(out)
     return out
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .activations import relu, sigmoid
 from .files import npz_bytes, write_bytes_atomic
 
 SIZES = (784, 100, 50, 25, 2)
@@ -49,11 +48,45 @@ def layer_activations(n_layers: int, output: str) -> list[str]:
             for i in range(n_layers)]
 
 
-def linear(a: np.ndarray) -> np.ndarray:
+def activate(kind: str, a: np.ndarray) -> np.ndarray:
+    """Units of type `kind` applied to the pre-activations `a` in place; returns `a`.
+
+    The same values as `activations.relu` and `activations.sigmoid` (½(1 + tanh(a/2)),
+    each step rounded alike), without temporaries; `linear` leaves `a` as it is.
+    """
+    if kind == "relu":
+        np.maximum(a, 0, out=a)
+    elif kind == "sigmoid":
+        a *= 0.5
+        np.tanh(a, out=a)
+        a *= 0.5
+        a += 0.5
     return a
 
 
-UNITS = {"relu": relu, "sigmoid": sigmoid, "linear": linear}
+def layer_shapes(sizes: tuple[int, ...]) -> list[tuple[int, int]]:
+    """`(n_in, n_out)` of each layer of the unrolled net of encoder widths `sizes`."""
+    s = unrolled(sizes)
+    return list(zip(s, s[1:]))
+
+
+def views(theta: np.ndarray, shapes: list[tuple[int, int]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """`W[i] (n_in, n_out)` and `b[i] (n_out,)` as views of one flat vector `theta`.
+
+    Layer by layer, each `W` then its `b`: layer i is `theta[o_i : o_i + (n_in + 1)·n_out]`.
+    """
+    W, b, at = [], [], 0
+    for m, n in shapes:
+        W.append(theta[at : at + m * n].reshape(m, n))
+        b.append(theta[at + m * n : at + (m + 1) * n])
+        at += (m + 1) * n
+    if at != theta.size:
+        raise ValueError(f"a flat vector of {theta.size} numbers for {at} parameters")
+    return W, b
+
+
+def n_params(shapes: list[tuple[int, int]]) -> int:
+    return sum((m + 1) * n for m, n in shapes)
 
 
 @dataclass
@@ -100,13 +133,23 @@ class Autoencoder:
         return layer_activations(len(self.W), self.output)
 
     def activation(self, i: int, a: np.ndarray) -> np.ndarray:
-        """Nonlinearity of layer `i`: linear code, chosen output, ReLU elsewhere."""
-        return UNITS[self.activations[i]](a)
+        """Nonlinearity of layer `i` (linear code, chosen output, ReLU elsewhere); a new array."""
+        return activate(self.activations[i], a.copy())
 
     def run(self, x: np.ndarray, layers: range) -> np.ndarray:
+        kinds = self.activations
         for i in layers:
-            x = self.activation(i, x @ self.W[i] + self.b[i])
+            x = activate(kinds[i], x @ self.W[i] + self.b[i])
         return x
+
+    def flat(self) -> tuple["Autoencoder", np.ndarray]:
+        """A copy whose `W` and `b` are views of one new flat vector θ (`views`), and θ."""
+        shapes = [W.shape for W in self.W]
+        theta = np.empty(n_params(shapes), self.W[0].dtype)
+        W, b = views(theta, shapes)
+        for dst, src in zip(W + b, self.W + self.b):
+            dst[...] = src
+        return Autoencoder(W, b, self.output), theta
 
     def encode(self, x: np.ndarray) -> np.ndarray:
         """(n, 784) images → (n, 2) codes z."""
@@ -119,33 +162,41 @@ class Autoencoder:
     def reconstruct(self, x: np.ndarray) -> np.ndarray:
         return self.run(x, range(len(self.W)))
 
-    def forward(self, x: np.ndarray) -> list[np.ndarray]:
-        """All activations `[x, h1, …, x̂]` for backprop; (n, d_i) each."""
-        hs = [x]
-        for i in range(len(self.W)):
-            hs.append(self.activation(i, hs[-1] @ self.W[i] + self.b[i]))
-        return hs
+    def forward(self, x: np.ndarray, h: list[np.ndarray] | None = None) -> list[np.ndarray]:
+        """All activations `[x, h1, …, x̂]` for backprop; (n, d_i) each.
 
-    def loss_and_grads(self, x: np.ndarray) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
-        """Mean squared reconstruction error over all n·784 pixels and its gradients."""
-        hs = self.forward(x)
-        diff = hs[-1] - x
-        loss = float(np.mean(diff * diff, dtype=np.float64))
-        d = (2.0 / diff.size) * diff
-        dW: list[np.ndarray] = [None] * len(self.W)  # type: ignore[list-item]
-        db: list[np.ndarray] = [None] * len(self.W)  # type: ignore[list-item]
-        kinds = self.activations
+        `h` (a `Buffers.h`) receives them in place: `h[0]` becomes `x`, h1 … x̂ are
+        written into `h[1:]`, nothing is allocated.
+        """
+        if h is None:
+            h = [x] + [np.empty((len(x), W.shape[1]), W.dtype) for W in self.W]
+        h[0] = x
+        for i, kind in enumerate(self.activations):
+            a = np.matmul(h[i], self.W[i], out=h[i + 1])
+            a += self.b[i]
+            activate(kind, a)
+        return h
+
+    def loss_and_grads(self, x: np.ndarray, buf: "Buffers | None" = None,
+                       ) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
+        """Mean squared reconstruction error `L` over all n·784 pixels and its gradients.
+
+        Writes into `buf` (`Buffers` for n rows; one is made when not given) and returns
+        its gradient arrays `buf.dW`, `buf.db`, overwritten by the next call.
+        """
+        buf = Buffers(self, len(x)) if buf is None else buf
+        h, kinds = self.forward(x, buf.h), self.activations
+        d = np.subtract(h[-1], x, out=buf.d[-1])  # x̂ − x
+        loss = float(np.dot(d.ravel(), d.ravel())) / d.size
+        d *= 2.0 / d.size  # dL/dx̂
         for i in reversed(range(len(self.W))):
-            y = hs[i + 1]
-            if kinds[i] == "sigmoid":
-                d = d * y * (1 - y)
-            elif kinds[i] == "relu":
-                d = d * (y > 0)
-            dW[i] = hs[i].T @ d
-            db[i] = d.sum(axis=0)
+            d = buf.d[i]  # dL/dh_{i+1}, turned into dL/da_i (a_i = h_i W_i + b_i) by f'(a_i)
+            buf.backprop_units(kinds[i], i)
+            np.matmul(h[i].T, d, out=buf.dW[i])
+            np.matmul(buf.ones, d, out=buf.db[i])
             if i:
-                d = d @ self.W[i].T
-        return loss, dW, db
+                np.matmul(d, self.W[i].T, out=buf.d[i - 1])  # dL/dh_i
+        return loss, buf.dW, buf.db
 
     def save(self, path: Path, **meta: object) -> None:
         """Write `to_bytes(**meta)` to `path`."""
@@ -171,3 +222,35 @@ class Autoencoder:
             output = str(f["output"])
             meta = {k[5:]: f[k].item() for k in f.files if k.startswith("meta_")}
         return cls(W, b, output), meta
+
+
+class Buffers:
+    """What backprop through `model` on batches of `n` rows writes, allocated once.
+
+    `h[i]` (n, d_i): the activations, `h[0]` the input batch (`x`, for the caller to
+    fill); `d[i]` (n, d_{i+1}): the error signal of layer i; `dW[i]`, `db[i]`: the
+    gradients, views of the flat vector `grads` when one is given (`views`); `mask`
+    and `s` scratch for the units' derivatives; `ones` (n,) sums the bias gradients.
+    """
+
+    def __init__(self, model: Autoencoder, n: int, grads: np.ndarray | None = None) -> None:
+        dt, shapes = model.W[0].dtype, [W.shape for W in model.W]
+        self.x = np.empty((n, shapes[0][0]), dt)
+        self.h = [self.x] + [np.empty((n, k), dt) for _, k in shapes]
+        self.d = [np.empty((n, k), dt) for _, k in shapes]
+        self.mask = [np.empty((n, k), bool) for _, k in shapes]
+        self.s = np.empty((n, shapes[-1][1]), dt)
+        self.ones = np.ones(n, dt)
+        self.grads = np.zeros(n_params(shapes), dt) if grads is None else grads
+        self.dW, self.db = views(self.grads, shapes)
+
+    def backprop_units(self, kind: str, i: int) -> None:
+        """`d[i] *= f'(a_i)` in place, from layer i's output `y = h[i + 1]`."""
+        d, y = self.d[i], self.h[i + 1]
+        if kind == "relu":  # f' = [y > 0]
+            np.greater(y, 0, out=self.mask[i])
+            np.multiply(d, self.mask[i], out=d)
+        elif kind == "sigmoid":  # f' = y(1 − y)
+            s = np.subtract(1, y, out=self.s)
+            s *= y
+            d *= s

@@ -22,7 +22,7 @@ from typing import Iterator
 import numpy as np
 
 from . import layout
-from .autoencoder import OUTPUTS, SIZES, Autoencoder, layer_activations, symlog, unrolled
+from .autoencoder import OUTPUTS, SIZES, Autoencoder, Buffers, layer_activations, symlog, unrolled
 from .data import Dataset
 from .evaluation import dead_units, knn_accuracy, mse, pca2
 from .files import BuildError, json_bytes, npz_bytes
@@ -160,25 +160,38 @@ def batches(n: int, size: int, rng: np.random.Generator) -> Iterator[np.ndarray]
 
 
 class Adam:
-    """Adam (with optional decoupled weight decay) over a list of float32 arrays, in place."""
+    """Adam on one flat float32 vector θ, in place: ten whole-vector ufuncs per step.
 
-    def __init__(self, params: list[np.ndarray], cfg: TrainConfig) -> None:
-        self.params, self.cfg, self.t = params, cfg, 0
-        self.m = [np.zeros_like(p) for p in params]
-        self.v = [np.zeros_like(p) for p in params]
+    The moments are kept without their (1 − β) factors, `m = β1·m + g` and `v = β2·v + g²`
+    (Adam's m and v times 1/(1 − β1) and 1/(1 − β2)), which the step folds back in:
+    the same update as Kingma & Ba's with ε̂ (ε added to √v before v's bias correction),
+    two passes cheaper. `decay` are the views of θ that decoupled (AdamW) weight decay
+    shrinks: the weights, not the biases.
+    """
 
-    def step(self, grads: list[np.ndarray], lr: float) -> None:
+    def __init__(self, theta: np.ndarray, cfg: TrainConfig, decay: list[np.ndarray] = ()) -> None:
+        self.theta, self.cfg, self.decay, self.t = theta, cfg, list(decay), 0
+        self.m, self.v, self.s = (np.zeros_like(theta) for _ in range(3))  # s: scratch
+
+    def step(self, g: np.ndarray, lr: float) -> None:
+        """One update of θ by the gradient `g` (shaped like θ) at learning rate `lr`."""
         c, self.t = self.cfg, self.t + 1
-        step = lr * math.sqrt(1 - c.beta2 ** self.t) / (1 - c.beta1 ** self.t)
-        b1, b2, eps = F32(c.beta1), F32(c.beta2), F32(c.eps)
-        for p, g, m, v in zip(self.params, grads, self.m, self.v):
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            v += (1 - b2) * (g * g)
-            if c.weight_decay and p.ndim == 2:
-                p -= F32(lr * c.weight_decay) * p
-            p -= F32(step) * m / (np.sqrt(v) + eps)
+        m, v, s = self.m, self.v, self.s
+        m *= c.beta1
+        m += g
+        v *= c.beta2
+        v += np.multiply(g, g, out=s)
+        if c.weight_decay:
+            for W in self.decay:
+                W *= 1 - lr * c.weight_decay
+        # θ ← θ − lr·√(1 − β2^t)/(1 − β1^t) · m̂/(√v̂ + ε), Adam's m̂ = (1 − β1)·m, v̂ = r²·v
+        r = math.sqrt(1 - c.beta2)
+        step = lr * math.sqrt(1 - c.beta2 ** self.t) / (1 - c.beta1 ** self.t) * (1 - c.beta1) / r
+        np.sqrt(v, out=s)
+        s += c.eps / r  # √v̂ + ε = r·(√v + ε/r)
+        np.divide(m, s, out=s)
+        s *= step
+        self.theta -= s
 
 
 def cosine_lr(cfg: TrainConfig, epoch: int) -> float:
@@ -193,22 +206,27 @@ def finetune(model: Autoencoder, x: np.ndarray, x_val: np.ndarray, x_test: np.nd
 
     The test MSE is recorded per epoch for the curves only; it never selects anything.
     """
-    model = model.copy()
-    opt = Adam(model.W + model.b, cfg)
+    model, theta = model.flat()
+    g = np.zeros_like(theta)  # dL/dθ; each batch size's Buffers write into its views
+    opt = Adam(theta, cfg, model.W)
+    full, last = min(cfg.batch_size, len(x)), len(x) % cfg.batch_size  # rows of the batches
+    buffers = {n: Buffers(model, n, g) for n in (full, last) if n}
     curves: dict[str, list[float]] = {"train_mse": [], "val_mse": [], "test_mse": []}
     best, best_epoch = model.copy(), 0
     with progress.bar("fine-tune", cfg.epochs) as bar:
         for epoch in range(cfg.epochs):
             lr, total = cosine_lr(cfg, epoch), 0.0
             for idx in batches(len(x), cfg.batch_size, rng):
+                buf = buffers[len(idx)]
+                np.take(x, idx, axis=0, out=buf.x)
                 with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-                    loss, dW, db = model.loss_and_grads(x[idx])
+                    loss = model.loss_and_grads(buf.x, buf)[0]
                 if not math.isfinite(loss) or loss > cfg.max_loss:
                     raise BuildError(f"fine-tuning diverged: epoch {epoch + 1}, training MSE "
                                      f"{loss:.4g}; lower --lr (now {cfg.lr})")
-                opt.step(dW + db, lr)
+                opt.step(g, lr)
                 total += loss * len(idx)
-            assert all(p.dtype == F32 for p in model.W + model.b)
+            assert theta.dtype == F32
             curves["train_mse"].append(total / len(x))
             curves["val_mse"].append(mse(model, x_val))
             curves["test_mse"].append(mse(model, x_test))

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from builder.autoencoder import Autoencoder, symexp, symlog
+from builder.activations import relu, sigmoid
+from builder.autoencoder import Autoencoder, Buffers, activate, symexp, symlog, views
 
 SMALL = (9, 6, 5, 4, 2)
 
@@ -117,3 +118,42 @@ def test_weights_file_round_trip_is_byte_stable(rng: np.random.Generator, tmp_pa
     with np.load(tmp_path / "a.npz") as f:
         assert list(f["activations"]) == ["relu"] * 3 + ["linear"] + ["relu"] * 3 + ["relu"]
         assert list(f["sizes"]) == list(SMALL)
+
+
+def test_activate_in_place_matches_the_shared_activations(rng: np.random.Generator) -> None:
+    a = (rng.standard_normal((64, 784)) * 8).astype(np.float32)
+    for kind, reference in (("relu", relu), ("sigmoid", sigmoid), ("linear", lambda v: v)):
+        b = a.copy()
+        assert activate(kind, b) is b
+        assert np.array_equal(b, reference(a)), kind
+
+
+def test_flat_parameters_are_views_of_one_vector(rng: np.random.Generator) -> None:
+    m = small_model(rng)
+    f, theta = m.flat()
+    assert theta.dtype == np.float32 and theta.shape == (sum(W.size + b.size for W, b in zip(m.W, m.b)),)
+    for a, b in zip(m.W + m.b, f.W + f.b):
+        assert np.array_equal(a, b) and b.base is theta and b.flags.c_contiguous
+    theta += 1  # one write to θ is a write to every layer
+    for a, b in zip(m.W + m.b, f.W + f.b):
+        np.testing.assert_array_equal(b, a + 1)
+    W, b = views(np.arange(theta.size, dtype=np.float32), [W.shape for W in m.W])
+    assert W[0][0, 0] == 0 and b[0][0] == W[0].size and W[1][0, 0] == W[0].size + b[0].size
+    with pytest.raises(ValueError, match="flat vector"):
+        views(theta[:-1], [W.shape for W in m.W])
+
+
+def test_reused_buffers_give_the_gradients_of_fresh_ones(rng: np.random.Generator) -> None:
+    m, theta = small_model(rng).flat()
+    g = np.zeros_like(theta)
+    gW, gb = views(g, [W.shape for W in m.W])
+    bufs = {n: Buffers(m, n, g) for n in (7, 3)}
+    for n in (7, 3, 7):  # two batch sizes share one flat gradient vector
+        x = rng.random((n, SMALL[0]), dtype=np.float32)
+        want_loss, want_dW, want_db = m.copy().loss_and_grads(x)  # fresh buffers
+        bufs[n].x[...] = x
+        loss, dW, db = m.loss_and_grads(bufs[n].x, bufs[n])
+        assert loss == pytest.approx(want_loss, rel=1e-6)
+        for got, want, view in zip(dW + db, want_dW + want_db, gW + gb):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+            assert np.shares_memory(got, view) and np.array_equal(got, view)

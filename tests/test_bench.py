@@ -20,6 +20,7 @@ from bench.__main__ import Plan, make_plan, parse_args, run_worker
 from bench.browser import site_bytes  # noqa: E402
 from factories import serve  # noqa: E402
 from bench.worker import OverBudget, TimingProgress  # noqa: E402
+from builder.autoencoder import Buffers  # noqa: E402
 from builder.training import Adam, Progress, TrainConfig, finetune, random_init  # noqa: E402
 
 
@@ -214,13 +215,14 @@ def test_torch_computes_the_same_loss_and_gradients(torch_ref, output: str) -> N
 def test_torch_adam_takes_the_same_steps(torch_ref, impl: str) -> None:
     rng = np.random.default_rng(1)
     cfg = dataclasses.replace(TrainConfig(), weight_decay=0.01)
-    model = random_init(cfg, rng)
+    model, theta = random_init(cfg, rng).flat()
     net = torch_ref.build_net(model)
-    ours, theirs = Adam(model.W + model.b, cfg), torch_ref.AdamLikeAedemo(net, cfg, impl)
+    ours, theirs = Adam(theta, cfg, model.W), torch_ref.AdamLikeAedemo(net, cfg, impl)
     x = rng.random((32, 784), dtype=np.float32)
+    buf = Buffers(model, len(x))
     for lr in (1e-3, 8e-4, 5e-4, 2e-4):
-        _, dW, db = model.loss_and_grads(x)
-        ours.step(dW + db, lr)
+        model.loss_and_grads(x, buf)
+        ours.step(buf.grads, lr)
         torch_ref.loss_and_grads(net, x)
         theirs.step(lr)
     got = torch_ref.to_autoencoder(net, cfg.output)

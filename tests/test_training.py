@@ -13,7 +13,9 @@ from builder import data
 from builder.autoencoder import Autoencoder, symlog
 from builder.files import BuildError
 from builder.metrics import Metrics
-from builder.training import Progress, TrainConfig, cosine_lr, split_validation, train
+from builder.evaluation import mse
+from builder.training import (Adam, Progress, TrainConfig, cosine_lr, random_init, split_validation,
+                              train)
 
 TINY = TrainConfig(rbm_epochs=1, epochs=2, batch_size=50)
 
@@ -135,3 +137,46 @@ def test_automatic_epochs_follow_the_data_size() -> None:
     assert TrainConfig().resolved(54000).epochs == 30
     assert TrainConfig().resolved(10**7).epochs == 10
     assert TrainConfig(epochs=7).resolved(54000).epochs == 7
+
+
+def reference_adam(p, grads, lrs, cfg, decayed):
+    """Adam as Kingma & Ba write it (ε added to √v before v's bias correction, AdamW
+    decay on the `decayed` entries), one array in float64, one step per gradient."""
+    p, m, v = p.astype(np.float64), np.zeros(p.shape), np.zeros(p.shape)
+    for t, (g, lr) in enumerate(zip(grads, lrs), start=1):
+        m = cfg.beta1 * m + (1 - cfg.beta1) * g
+        v = cfg.beta2 * v + (1 - cfg.beta2) * g * g
+        p = p - lr * cfg.weight_decay * p * decayed
+        step = lr * np.sqrt(1 - cfg.beta2 ** t) / (1 - cfg.beta1 ** t)
+        p = p - step * m / (np.sqrt(v) + cfg.eps)
+    return p
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_adam_takes_the_textbook_step(weight_decay: float) -> None:
+    rng = np.random.default_rng(5)
+    cfg = TrainConfig(weight_decay=weight_decay)
+    theta = rng.standard_normal(1000).astype(np.float32)
+    start = theta.copy()
+    decay = [theta[:600].reshape(20, 30), theta[700:900]]  # views: "weights"
+    decayed = np.zeros(1000)
+    decayed[:600] = decayed[700:900] = 1
+    grads = [(rng.standard_normal(1000) * 10.0 ** rng.integers(-6, 1, 1000)).astype(np.float32)
+             for _ in range(5)]
+    lrs = [3e-3, 2e-3, 1e-3, 5e-4, 1e-4]
+    opt = Adam(theta, cfg, decay)
+    for g, lr in zip(grads, lrs):
+        opt.step(g, lr)
+    assert theta.dtype == np.float32 and opt.m.dtype == opt.v.dtype == np.float32
+    want = reference_adam(start, grads, lrs, cfg, decayed)
+    # float32 rounding: of θ once per step, and of each step (at most lr) itself
+    rounding = len(lrs) * np.finfo(np.float32).eps * np.abs(want) + 1e-5 * sum(lrs)
+    assert np.all(np.abs(theta - want) <= rounding)
+    assert np.abs(theta - start).max() > 100 * rounding.max()  # and the steps were taken
+
+
+def test_mse_in_float32_matches_float64(rng: np.random.Generator) -> None:
+    m = random_init(TrainConfig(), rng)
+    x = rng.random((5000, 784), dtype=np.float32)
+    want = np.mean((m.reconstruct(x).astype(np.float64) - x) ** 2)
+    assert mse(m, x, chunk=1024) == pytest.approx(want, rel=1e-6)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from builder.files import BuildError
-from builder.rbm import RBM, RBMConfig, cd_step, sample, train_rbm
+from builder.rbm import RBM, CDBuffers, RBMConfig, cd_step, sample, train_rbm
 
 
 def bars(rng: np.random.Generator, n: int = 600, side: int = 6) -> np.ndarray:
@@ -62,3 +62,45 @@ def test_noisy_relu_samples(rng: np.random.Generator) -> None:
     # mean of max(0, 2 + N(0, sigmoid(2))) is close to 2 (little mass below zero)
     assert abs(s.mean() - 2.0) < 0.03
     assert abs(s.var() - 1 / (1 + np.exp(-2))) < 0.05
+
+
+def reference_cd(rbm: RBM, v0: np.ndarray, k: int, rng: np.random.Generator):
+    """CD-k written out with allocating operations, the float64 error beside it."""
+    pos_h, h = rbm.h_mean(v0), rbm.h_sample(v0, rng)
+    for step in range(k):
+        v = rbm.v_mean(h)
+        if step == 0:
+            err = float(np.mean((v.astype(np.float64) - v0) ** 2))
+        h = rbm.h_sample(v, rng) if step < k - 1 else rbm.h_mean(v)
+    n = len(v0)
+    return (v0.T @ pos_h - v.T @ h) / n, (v0 - v).mean(axis=0), (pos_h - h).mean(axis=0), err
+
+
+@pytest.mark.parametrize("visible, hidden, k", [("logistic", "nrelu", 1), ("relu", "linear", 1),
+                                                ("logistic", "nrelu", 3)])
+def test_buffered_cd_step_is_the_written_out_one(visible: str, hidden: str, k: int) -> None:
+    rng = np.random.default_rng(7)
+    v = bars(rng, 60)
+    rbm = RBM.init(36, 8, visible, hidden, 0.3, rng, v.mean(axis=0))
+    rbm.b += rng.normal(0, 0.5, 8).astype(np.float32)
+    buf = CDBuffers(rbm, 20)
+    for batch in (v[:20], v[20:40]):  # the same buffers twice
+        buf.v0[...] = batch
+        got = cd_step(rbm, buf.v0, k, np.random.default_rng(1), buf)
+        want = reference_cd(rbm, batch, k, np.random.default_rng(1))
+        assert all(g.dtype == np.float32 for g in got[:3])
+        for g, w in zip(got[:3], want[:3]):
+            np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-6)
+        assert got[3] == pytest.approx(want[3], rel=1e-5)
+        assert np.shares_memory(got[0], buf.g) and np.array_equal(buf.v0, batch)
+
+
+def test_flat_rbm_parameters_are_views_of_one_vector(rng: np.random.Generator) -> None:
+    rbm = RBM.init(36, 8, "logistic", "nrelu", 0.1, rng, bars(rng, 50).mean(axis=0))
+    before = [p.copy() for p in (rbm.W, rbm.a, rbm.b)]
+    theta = rbm.flat()
+    assert theta.shape == (36 * 8 + 36 + 8,) and theta.dtype == np.float32
+    for p, b in zip((rbm.W, rbm.a, rbm.b), before):
+        assert p.base is theta and np.array_equal(p, b)
+    theta[:] = 0
+    assert not (rbm.W.any() or rbm.a.any() or rbm.b.any())

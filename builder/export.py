@@ -5,10 +5,19 @@ folder (`layout`) and switches in, both or neither, beside it, recording in the
 folder's manifest the sha256 of the weights they were made from:
 
 - `decoder.onnx`: `u` float32 `[N, 2]` display coordinates (the symlog plane) →
-  `image` float32 `[N, 784]`. The graph applies `z = sign(u)·(e^|u| − 1)` and then
-  the decoder layers, so the page holds nothing of the model.
+  `image` float32 `[N, 784]`, and the activations of the decoder's hidden layers as
+  further outputs `layer1` `[N, 25]`, `layer2` `[N, 50]`, `layer3` `[N, 100]` (a
+  session asked only for `image` computes them anyway; they are a cast away). The
+  graph applies `z = sign(u)·(e^|u| − 1)` and then the decoder layers, so the page
+  holds nothing of the model.
 - `encoder.onnx`: `image` float32 `[N, 784]` in [0, 1] → `u` float32 `[N, 2]`
   (encoder layers, then `sign(z)·ln(1 + |z|)`).
+
+Beside them, `units.npz`: what each unit of the decoder's first two hidden layers draws
+(`layer1`, `layer2`: uint8 (units, 784) grey images and `value` float32: the unit alone
+switched on at its median activation when it fires on the plane around the data's codes, every
+other unit of its layer off, decoded by the rest of the decoder; a unit that never
+fires there draws nothing and has value 0).
 
 Both graphs keep their weights as float32 initializers but compute in float64 (Cast
 nodes, folded by onnxruntime when the session is made) and return float32. Far from
@@ -40,7 +49,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from . import layout
 from .autoencoder import Autoencoder, symexp, symlog
-from .files import BuildError
+from .files import BuildError, npz_bytes
 from .layout import DECODER, ENCODER
 
 # Opset 17 with IR version 8, the pair onnx 1.12 introduced (2022). Every op used
@@ -77,6 +86,33 @@ def reference_decode(model: Autoencoder, u: np.ndarray) -> np.ndarray:
     Evaluated in float64 like the graph, then rounded to float32.
     """
     return model.decode(symexp(np.asarray(u, np.float64))).astype(np.float32)
+
+
+def reference_layers(model: Autoencoder, u: np.ndarray) -> list[np.ndarray]:
+    """What `decoder.onnx`'s outputs `layer1…` hold: the decoder's hidden activations at
+    (n, 2) display coordinates, float32 (n, width) each, evaluated in float64."""
+    h, out = symexp(np.asarray(u, np.float64)), []
+    for i in range(model.n_enc, len(model.W) - 1):
+        h = model.activation(i, h @ model.W[i].astype(np.float64) + model.b[i])
+        out.append(h.astype(np.float32))
+    return out
+
+
+def unit_pictures(model: Autoencoder, u: np.ndarray, n_layers: int = 2) -> dict[str, np.ndarray]:
+    """What each unit of the decoder's first `n_layers` hidden layers draws alone (see the
+    module docstring), at its largest activation over the display points `u (n, 2)`."""
+    acts, out = reference_layers(model, u), {}
+    first = model.n_enc
+    for k in range(n_layers):
+        a = acts[k].astype(np.float64)
+        value = np.array([np.median(col[col > 0]) if np.any(col > 0) else 0.0 for col in a.T])  # when firing
+        h = np.diag(value)                                        # one unit on per row
+        for i in range(first + k + 1, len(model.W)):
+            h = model.activation(i, h @ model.W[i].astype(np.float64) + model.b[i])
+        grey = np.rint(np.clip(h, 0.0, 1.0) * 255.0).astype(np.uint8)
+        out[f"layer{k + 1}"] = np.where(value[:, None] > 0, grey, 0).astype(np.uint8)
+        out[f"value{k + 1}"] = value.astype(np.float32)
+    return out
 
 
 def reference_encode(model: Autoencoder, images: np.ndarray) -> np.ndarray:
@@ -173,13 +209,16 @@ def _metadata(model: Autoencoder, meta: dict[str, object]) -> dict[str, str]:
 
 
 def _model(g: _Graph, name: str, doc: str, io: tuple[str, int, str, int],
-           model: Autoencoder, meta: dict[str, object]) -> onnx.ModelProto:
-    """Wrap a finished graph with input `io[0]` `[N, io[1]]` and output `io[2]` `[N, io[3]]`."""
+           model: Autoencoder, meta: dict[str, object],
+           extra: tuple[tuple[str, int], ...] = ()) -> onnx.ModelProto:
+    """Wrap a finished graph with input `io[0]` `[N, io[1]]` and output `io[2]` `[N, io[3]]`,
+    then the `extra` outputs `(name, width)`, each `[N, width]`."""
     x, n_in, y, n_out = io
+    outputs = [(y, n_out), *extra]
     graph = helper.make_graph(
         g.nodes, name,
         [helper.make_tensor_value_info(x, TensorProto.FLOAT, ["N", n_in])],
-        [helper.make_tensor_value_info(y, TensorProto.FLOAT, ["N", n_out])],
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT, ["N", n]) for o, n in outputs],
         initializer=g.inits,
     )
     proto = helper.make_model(
@@ -199,16 +238,23 @@ def decoder_proto(model: Autoencoder, meta: dict[str, object]) -> onnx.ModelProt
     model = dataclasses.replace(model)  # re-validates the layer shapes
     g = _Graph()
     z = _symexp(g, g.cast("u", "u_f64", COMPUTE), "z")
-    image = _dense(g, model, z, range(model.n_enc, len(model.W)), "image_f64")
+    layers = range(model.n_enc, len(model.W))
+    image = _dense(g, model, z, layers, "image_f64")
     g.cast(image, "image", TensorProto.FLOAT)
+    extra = []
+    for k, i in enumerate(layers[:-1], start=1):   # the hidden layers' activations
+        g.cast(f"h{i + 1}", f"layer{k}", TensorProto.FLOAT)
+        extra.append((f"layer{k}", model.W[i].shape[1]))
     doc = (
         f"Decoder of an aedemo deep autoencoder ({_sizes(model)}, mirrored). Input u [N, "
         f"{model.sizes[-1]}]: display coordinates; the graph maps them to codes "
         f"z = sign(u)·(exp|u| − 1) and decodes. Output image [N, {model.sizes[0]}]: "
-        f"pixels, row-major, {model.output} output, not clamped (clamp to [0, 1] to show)."
+        f"pixels, row-major, {model.output} output, not clamped (clamp to [0, 1] to show). "
+        f"Outputs layer1…layer{len(extra)}: the activations of the decoder's hidden layers "
+        f"({', '.join(str(n) for _, n in extra)} units)."
     )
     io = ("u", model.sizes[-1], "image", model.sizes[0])
-    return _model(g, "aedemo_decoder", doc, io, model, meta)
+    return _model(g, "aedemo_decoder", doc, io, model, meta, tuple(extra))
 
 
 def encoder_proto(model: Autoencoder, meta: dict[str, object]) -> onnx.ModelProto:
@@ -234,10 +280,12 @@ def session(model_bytes: bytes) -> ort.InferenceSession:
     return ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
 
 
-def run(sess: ort.InferenceSession, x: np.ndarray, batch: int = 1024) -> np.ndarray:
-    """Run `x` (n, d_in) through the model's single input, `batch` rows at a time."""
+def run(sess: ort.InferenceSession, x: np.ndarray, batch: int = 1024, output: int = 0) -> np.ndarray:
+    """Run `x` (n, d_in) through the model's single input, `batch` rows at a time: its
+    output number `output` (the first, `image` or `u`, by default)."""
     name = sess.get_inputs()[0].name
-    parts = [sess.run(None, {name: x[i : i + batch]})[0] for i in range(0, len(x), batch)]
+    want = [sess.get_outputs()[output].name]
+    parts = [sess.run(want, {name: x[i : i + batch]})[0] for i in range(0, len(x), batch)]
     return np.concatenate(parts)
 
 
@@ -267,6 +315,16 @@ def _check(name: str, model_bytes: bytes, reference: Reference,
     if not diff <= TOLERANCE:
         raise BuildError(f"{name}: onnxruntime differs from the numpy model by {diff:.3g} "
                          f"(allowed {TOLERANCE:g})")
+    return {"max_abs_diff": diff}
+
+
+def _check_layers(model_bytes: bytes, model: Autoencoder, u: np.ndarray) -> dict[str, float]:
+    """`decoder.onnx`'s layer outputs against `reference_layers`; BuildError beyond TOLERANCE."""
+    sess, want = session(model_bytes), reference_layers(model, u)
+    diff = max(max_abs_diff(run(sess, u, output=k + 1), ref) for k, ref in enumerate(want))
+    if not diff <= TOLERANCE:
+        raise BuildError(f"{DECODER} layer outputs: onnxruntime differs from the numpy model by "
+                         f"{diff:.3g} (allowed {TOLERANCE:g})")
     return {"max_abs_diff": diff}
 
 
@@ -318,11 +376,14 @@ def export_models(build_dir: Path) -> dict[str, float | int]:
     checks = {
         "decoder": _check(f"{DECODER} at |u| ≤ {NEAR:g}", decoder, decode, near),
         "decoder_far": _check(f"{DECODER} at |u| ≤ {FAR:g}", decoder, decode, far),
+        "layers": _check_layers(decoder, model, np.concatenate([near, far])),
         "encoder": _check(f"{ENCODER} on probe images", encoder, encode, probe_images(model, near)),
     }
     figures: dict[str, float | int] = {"decoder_bytes": len(decoder), "encoder_bytes": len(encoder)}
     for part, found in checks.items():
         figures.update({f"{part}_{key}": value for key, value in found.items()})
-    layout.switch_in(build_dir, "export", {DECODER: decoder, ENCODER: encoder},
+    units = npz_bytes(unit_pictures(model, near))
+    figures["units_bytes"] = len(units)
+    layout.switch_in(build_dir, "export", {DECODER: decoder, ENCODER: encoder, layout.UNITS: units},
                      {layout.WEIGHTS: layout.sha256(weights_bytes)})
     return figures

@@ -9,7 +9,7 @@ A build folder (`build/NAME/`, or `--out`) holds:
 | `metrics.json` | train (`training.Metrics`) | render |
 | `points.npz` | train: codes of every image | render |
 | `digits.npz` | train: the test images the page shows | render |
-| `decoder.onnx`, `encoder.onnx` | export | render |
+| `decoder.onnx`, `encoder.onnx`, `units.npz` | export | render (`units.npz`: what the decoder's units draw) |
 | `findings.json` | findings (`findings.py`) | render |
 | `manifest.json` | every stage | every later stage, the CLI |
 
@@ -48,12 +48,13 @@ POINTS = "points.npz"
 DIGITS = "digits.npz"
 DECODER = "decoder.onnx"
 ENCODER = "encoder.onnx"
+UNITS = "units.npz"
 FINDINGS = "findings.json"
 MANIFEST = "manifest.json"
 JOURNAL = ".switch.json"
 
 TRAIN_FILES = (WEIGHTS, METRICS, POINTS, DIGITS)
-EXPORT_FILES = (DECODER, ENCODER)
+EXPORT_FILES = (DECODER, ENCODER, UNITS)
 STAGES = {"train": TRAIN_FILES, "export": EXPORT_FILES, "findings": (FINDINGS,)}
 DEPENDS = {"export": (WEIGHTS,), "findings": (WEIGHTS, POINTS, DIGITS)}  # training files each read
 REMEDY = {stage: f"aedemo {stage}" for stage in STAGES}
@@ -99,7 +100,7 @@ class Manifest:
                 rec = stages[name]
                 got = {str(k): str(v) for k, v in rec["files"].items()}
                 if sorted(got) != sorted(files):
-                    raise ValueError(f"{name} lists {sorted(got)}")
+                    continue   # an older aedemo's stage, with other files: as if not run
                 records[name] = StageRecord(got, {str(k): str(v) for k, v in rec["inputs"].items()})
         except (KeyError, TypeError, AttributeError, ValueError) as e:
             raise BuildError(f"{where}: not an aedemo manifest ({e}); run `aedemo train` again") from None

@@ -153,6 +153,7 @@ def _read_demo(build_dir: Path, versions: dict[str, str]) -> dict:
     digits_payload = _digits_payload(x_test, y_test, u, label, test, build_dir)
     decoder, decoder_io = _read_model(build_dir / layout.DECODER, read(layout.DECODER), 2, PIXELS)
     encoder, encoder_io = _read_model(build_dir / layout.ENCODER, read(layout.ENCODER), PIXELS, 2)
+    units = _read_npz(build_dir / layout.UNITS, read(layout.UNITS), ("layer1", "value1", "layer2", "value2"))
     pca = np.asarray(points["pca"])
     findings = _read_findings(build_dir / layout.FINDINGS, read(layout.FINDINGS))
     return {
@@ -160,7 +161,7 @@ def _read_demo(build_dir: Path, versions: dict[str, str]) -> dict:
         "metrics": metrics, "classes": classes,
         "points": _points_payload(u, label),
         "digits": digits_payload,
-        "decoder": decoder, "decoder_io": decoder_io,
+        "decoder": decoder, "decoder_io": decoder_io, "units": _units_payload(build_dir / layout.UNITS, units),
         "encoder": encoder, "encoder_io": encoder_io,
         "card": card_context(metrics, {"u": u, "pca": pca, "label": label, "test": test},
                              len(decoder), versions),
@@ -178,6 +179,19 @@ def _read_findings(path: Path, data: bytes) -> dict:
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise BuildError(f"{path}: not aedemo findings ({e}): run `aedemo findings`") from None
     return f
+
+
+def _units_payload(path: Path, units: dict[str, np.ndarray]) -> dict:
+    """What the decoder's units draw, for the page: per layer its size, each unit's value
+    and its 28×28 picture (uint8 grey, gzip, base64)."""
+    layers = []
+    for k in (1, 2):
+        images, values = units[f"layer{k}"], units[f"value{k}"]
+        if images.dtype != np.uint8 or images.ndim != 2 or images.shape[1] != PIXELS or values.shape != images.shape[:1]:
+            raise BuildError(f"{path}: layer{k} must be uint8 (units, {PIXELS}) with one value per unit")
+        layers.append({"n": int(len(values)), "values": [float(v) for v in values.astype(np.float64)],
+                       "images": base64.b64encode(gzip.compress(images.tobytes(), 9, mtime=0)).decode()})
+    return {"layers": layers}
 
 
 def _read_npz(path: Path, data: bytes, names: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -240,6 +254,8 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
                               "encoder.onnx, base64"),
         "points": _data_file(env, out, "points", page["points"],
                              "points of the scatter, int16-quantised, base64"),
+        "units": _data_file(env, out, "units", page["units"],
+                            "what each unit of the decoder's first two hidden layers draws alone: uint8 grey (gzip, base64)"),
         "digits": _data_file(
             env, out, "digits", page["digits"],
             "real test images: uint8 palette indices (gzip, base64), float32 codes, uint8 labels",
@@ -247,7 +263,7 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
     }
     files = {k: up + v for k, v in files.items()}
     page_config = {
-        "files": {k: files[k] for k in ("ort", "wasm", "glue", "decoder", "encoder", "points", "digits")},
+        "files": {k: files[k] for k in ("ort", "wasm", "glue", "decoder", "encoder", "points", "digits", "units")},
         "classes": classes,
         "palette": list(PALETTE[: len(classes)]),
         "theme": COLOURS,
@@ -384,8 +400,8 @@ def _read_model(path: Path, data: bytes, n_in: int, n_out: int) -> tuple[bytes, 
     graph = model.graph
     inits = {i.name for i in graph.initializer}
     inputs = [i for i in graph.input if i.name not in inits]
-    if len(inputs) != 1 or len(graph.output) != 1:
-        raise BuildError(f"{path}: need one input and one output")
+    if len(inputs) != 1 or len(graph.output) < 1:
+        raise BuildError(f"{path}: need one input and an output")
 
     def last_dim(v) -> int | None:
         dims = v.type.tensor_type.shape.dim

@@ -150,7 +150,8 @@
         const s = await session;
         runs[which] += 1;
         if (rows > 1) batches[which] += 1;
-        const result = await s.run({ [input]: new window.ort.Tensor('float32', data, [rows, width]) });
+        const feeds = { [input]: new window.ort.Tensor('float32', data, [rows, width]) };
+        const result = await s.run(feeds, [output]);   // only the image (or code), not the layers
         const tensor = result[output];
         const values = Float32Array.from(tensor.data);
         tensor.dispose();

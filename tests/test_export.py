@@ -62,13 +62,14 @@ def save_tiny(folder: Path, output: str = "sigmoid") -> Path:
 
 def run_proto(proto: onnx.ModelProto, x: np.ndarray,
               outputs: tuple[str, ...] = ()) -> list[np.ndarray]:
-    """Run `proto` on `x`; `outputs` names intermediate (float64) values to return after the output."""
+    """Run `proto` on `x`: its first output, then the intermediate (float64) values `outputs` names."""
     proto = onnx.ModelProto.FromString(proto.SerializeToString())
+    first = proto.graph.output[0].name
     for name in outputs:
         value = onnx.helper.make_tensor_value_info(name, onnx.TensorProto.DOUBLE, None)
         proto.graph.output.append(value)
     sess = export.session(proto.SerializeToString())
-    return sess.run(None, {sess.get_inputs()[0].name: x})
+    return sess.run([first, *outputs], {sess.get_inputs()[0].name: x})
 
 
 def onnx_files(folder: Path) -> dict[str, bytes]:
@@ -395,14 +396,15 @@ def test_onnxruntime_rejects_wrong_shapes_and_dtypes(build: Path) -> None:
 def test_exported_files_declare_what_the_page_needs(build: Path) -> None:
     metrics = json.loads((build / "metrics.json").read_text())
     output = metrics["architecture"]["output"]
-    for name, (x, n_in, y, n_out) in {"decoder.onnx": ("u", 2, "image", 784),
-                                      "encoder.onnx": ("image", 784, "u", 2)}.items():
+    layers = [("layer1", ["N", 25]), ("layer2", ["N", 50]), ("layer3", ["N", 100])]
+    for name, (x, n_in, y, n_out, extra) in {"decoder.onnx": ("u", 2, "image", 784, layers),
+                                             "encoder.onnx": ("image", 784, "u", 2, [])}.items():
         proto = onnx.load(build / name)
         onnx.checker.check_model(proto, full_check=True)
         assert proto.ir_version == export.IR_VERSION == 8
         assert [(o.domain, o.version) for o in proto.opset_import] == [("", 17)]
         assert [(v.name, shape(v)) for v in proto.graph.input] == [(x, ["N", n_in])]
-        assert [(v.name, shape(v)) for v in proto.graph.output] == [(y, ["N", n_out])]
+        assert [(v.name, shape(v)) for v in proto.graph.output] == [(y, ["N", n_out]), *extra]
         assert all(t.data_type == onnx.TensorProto.FLOAT for t in proto.graph.initializer)
         assert proto.producer_name == "aedemo" and proto.producer_version
         props = {p.key: p.value for p in proto.metadata_props}
@@ -473,3 +475,36 @@ def test_onnxruntime_web_matches_numpy(build: Path, model: Autoencoder, mnist: D
     diff = export.max_abs_diff(encoded, export.reference_encode(model, mnist.x_test))
     print(f"{build.name} onnxruntime-web encoder: max abs diff {diff:.3g}")
     assert diff <= export.TOLERANCE
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "relu"])
+def test_the_decoders_layer_outputs_are_its_hidden_activations(output: str, rng: np.random.Generator) -> None:
+    model = tiny_model(output)
+    u = np.concatenate([rng.uniform(-3, 3, (300, 2)), rng.uniform(-12, 12, (100, 2))]).astype(np.float32)
+    sess = export.session(export.decoder_proto(model, META).SerializeToString())
+    got = sess.run(None, {"u": u})
+    want = export.reference_layers(model, u)
+    assert [g.shape for g in got[1:]] == [w.shape for w in want] == [(400, 3), (400, 4), (400, 5)]
+    for g, w in zip(got[1:], want):
+        assert np.max(np.abs(g.astype(np.float64) - w)) <= export.TOLERANCE
+    # and they are the layers the image is made of: the last layer applied to them gives it
+    last = model.activation(len(model.W) - 1, got[-1].astype(np.float64) @ model.W[-1] + model.b[-1])
+    np.testing.assert_allclose(last, got[0], rtol=1e-5, atol=1e-5)   # layers are float32-rounded
+
+
+def test_unit_pictures_are_the_rest_of_the_decoder_on_one_unit(rng: np.random.Generator) -> None:
+    model = tiny_model("sigmoid")
+    model.b[model.n_enc] = np.array([-1e6, 0.0, 0.0], np.float32)   # unit 0 of layer 1 never fires
+    u = rng.uniform(-3, 3, (400, 2)).astype(np.float32)
+    pics = export.unit_pictures(model, u)
+    acts = export.reference_layers(model, u)
+    assert pics["layer1"].shape == (3, TINY[0]) and pics["layer2"].shape == (4, TINY[0])
+    assert pics["value1"][0] == 0 and not pics["layer1"][0].any(), "a dead unit draws nothing"
+    j = 1
+    col = acts[0][:, j].astype(np.float64)
+    assert pics["value1"][j] == pytest.approx(np.median(col[col > 0]))
+    h = np.zeros((1, 3))
+    h[0, j] = pics["value1"][j]
+    for i in range(model.n_enc + 1, len(model.W)):
+        h = model.activation(i, h @ model.W[i].astype(np.float64) + model.b[i])
+    np.testing.assert_array_equal(pics["layer1"][j], np.rint(np.clip(h[0], 0, 1) * 255).astype(np.uint8))

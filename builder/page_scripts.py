@@ -11,10 +11,11 @@ tests match `assets/[a-z]+.<hash>.js`). docs/page-scripts.md maps what each one 
 
 SCRIPTS = (
     # libraries
-    "runtime.js", "mnist.js", "nearest.js", "share.js", "format.js", "latest.js", "pad.js", "marks.js",
+    "runtime.js", "mnist.js", "nearest.js", "share.js", "format.js", "latest.js", "pad.js", "letters.js",
+    "marks.js",
     # the page's parts
     "view.js", "plane.js", "overlays.js", "stamps.js", "strip.js", "preview.js", "padpanel.js",
-    "input.js", "sharing.js", "api.js",
+    "story.js", "input.js", "sharing.js", "api.js",
     # state, frame loop, wiring
     "app.js",
 )

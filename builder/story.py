@@ -182,6 +182,7 @@ def actions(f: dict[str, Any], x_test: Any) -> dict:
     if ex is not None and x_test is not None:
         pixels = [round(float(v), 4) for v in x_test[ex["index"]]]
         out["shift"] = {"index": ex["index"], "axis": ex["axis"], "codes": ex["codes"],
-                        "image": pixels, "step": 1 if ex["pixels"] > 0 else -1}
+                        "image": pixels, "step": 1 if ex["pixels"] > 0 else -1,
+                        "classes": [ex["from"], ex["to"]]}
         out["iterate"] = {"from": ex["codes"][len(ex["codes"]) // 2]}
     return out

@@ -14,9 +14,12 @@
  *   aedemo.version, .timings, .stats   onnxruntime-web's version, page timings (ms), model calls
  *   aedemo.plane                 the plane (for tests and tools): toPlane, toScreen, cursor(),
  *                                stamps(), dpr(), view(), tiles(), drift(), paths(), marker(),
- *                                selected(), strip()
+ *                                selected(), strip(), dimmed() (the classes the story dims),
+ *                                rings(), trail() (the story's marks, plane points)
  *   aedemo.pad                   the pad: raster(), input(), settled(), code(), loadDigit(i),
  *                                clear(), size
+ *   aedemo.story                 the story's actions: run(name, letter), state() ({running,
+ *                                last, runs, active}), outside() (the letters measured)
  * Everything returned is a copy or a fresh object, except selected() (the selection's point).
  *
  * Owns: nothing. May touch: nothing; it only reads the parts through their accessors.
@@ -26,7 +29,7 @@
 (window.AEDEMO_LIB = window.AEDEMO_LIB || {}).api = (() => {
   const copy = (u) => (u ? [...u] : null);
 
-  function create({ rt, config, timings, view, overlays, preview, stamps, strip, pad, input, sharing }) {
+  function create({ rt, config, timings, view, drawing, overlays, preview, stamps, strip, pad, story, input, sharing }) {
     const code = () => copy(pad.marker() && pad.marker().u);
     const api = {
       ready: rt.ready.then(() => api),
@@ -58,6 +61,9 @@
         marker: code,
         selected: stamps.selectedPoint,
         strip: strip.snapshot,
+        dimmed: drawing.dimmed,
+        rings: story.rings,
+        trail: story.trail,
       },
       pad: {
         raster: pad.raster,
@@ -68,6 +74,7 @@
         clear: pad.clear,
         size: pad.size,
       },
+      story: { run: story.run, state: story.state, outside: story.outside },
     };
     // The promises above settle for the page's own use too; a failure is reported by the page.
     api.ready.catch(() => {});

@@ -1,12 +1,13 @@
 /*
  * aedemo page: the scatter of the 2-D code, the decoder under the pointer, the drawing
- * pad and the encoder, and the tools that explore the plane (zoom and pan, a grid of
- * decoded tiles, the drift field, encode→decode iterations, strips, links).
+ * pad and the encoder, the tools that explore the plane (zoom and pan, a grid of
+ * decoded tiles, the drift field, encode→decode iterations, strips, links) and the
+ * story's "Show me" actions.
  *
  * The scripts loaded before this file put themselves into window.AEDEMO_LIB: the
- * libraries (runtime, mnist, nearest, share, format, latest, pad, marks) and the
- * page's parts (view, plane, overlays, stamps, strip, preview, padPanel, input,
- * sharing); docs/page-scripts.md maps them.
+ * libraries (runtime, mnist, nearest, share, format, latest, pad, letters, marks) and
+ * the page's parts (view, plane, overlays, stamps, strip, preview, padPanel, story,
+ * input, sharing); docs/page-scripts.md maps them.
  *
  * Owns: the page configuration, what has loaded (points, digits, which models are
  * ready), the frame loop and what it must redraw, the status line, the public API.
@@ -21,7 +22,7 @@
 (() => {
   const lib = window.AEDEMO_LIB;
   const config = JSON.parse(document.getElementById('aedemo-config').textContent);
-  const { theme } = config;
+  const { theme, words } = config;
   const SIDE = config.side;
 
   const timings = {};
@@ -85,9 +86,7 @@
     rt, side: SIDE, view, fail,
     markerPoint: () => (pad.marker() ? pad.marker().u : null),
     range: () => range,
-    stampsChanged,
-    pathsChanged,
-    changed,
+    stampsChanged, pathsChanged, changed,
     show: preview.show,
     notice: (text) => sharing.notice(text),
   });
@@ -96,8 +95,13 @@
     changed: updateButtons, redraw: () => invalidate('plane'), done: requestFrame,
   });
   const pad = lib.padPanel.create({
-    rt, side: SIDE, classes: config.classes, theme, digits: () => digits, wake: requestFrame, markerChanged, fail,
+    rt, side: SIDE, classes: config.classes, words, theme, digits: () => digits, wake: requestFrame, markerChanged, fail,
     elements: { canvas: $('pad'), input: $('pad-input'), output: $('pad-output'), note: $('pad-note') },
+  });
+  const story = lib.story.create({
+    config, rt, root: $('story'), planeElement: plane, view, plane: drawing, points: () => points, stamps,
+    nearest: preview.nearest, pad, point: moveTo, line: setStrip, closeLine: closeStrip, lineShown: strip.snapshot,
+    changed: invalidate, fail,
   });
   const input = lib.input.create({
     canvas, element: plane, view,
@@ -113,6 +117,8 @@
         return stamp ? [stamp.u1, stamp.u2] : view.toPlane(x, y);
       },
       selectedPoint: stamps.selectedPoint,
+      reset: resetView,
+      touched: story.touched,
     },
   });
   const sharing = lib.sharing.create({
@@ -120,10 +126,7 @@
     point: () => preview.point() || input.cursor(),
     stampPoints: stamps.points,
     range: () => range,
-    moveTo: (u) => {
-      input.setCursor(u);
-      want(u);
-    },
+    moveTo,
     restore: (list) => stamps.restore(list, false),
     drawStill: (g) => drawing.drawScene(g, scene(false)),
     ready: () => view.ok,
@@ -137,8 +140,14 @@
     requestFrame();
   }
 
-  function setStrip(a, b) {
-    strip.set(a, b);
+  /** Put the cursor at u and decode it. */
+  function moveTo(u) {
+    input.setCursor(u);
+    want(u);
+  }
+
+  function setStrip(a, b, text) {
+    strip.set(a, b, text);
     requestFrame();
   }
 
@@ -159,9 +168,14 @@
   /** Every change of the view: redraw the dots, and recompute the overlays once it rests. */
   function viewChanged() {
     plane.dataset.zoom = String(view.zoom());
-    buttons.viewReset.hidden = !view.hasFit() || view.isFitted();
     invalidate('dots');
     overlays.settle();
+  }
+
+  /** The fitted view, and nothing the story dimmed, ringed or trailed. */
+  function resetView() {
+    story.reset();
+    view.resetView();
   }
 
   /** After every change of the stamps; `keep` false leaves the stored ones (a link's stamps are not kept). */
@@ -218,6 +232,7 @@
       drift: overlays.shown('drift'),
       stamps: stamps.placed(),
       paths: stamps.paths(),
+      story: story.marks(),
       marker: marker && { u: marker.u, selected: stamps.selected() === 'marker' },
       line: line && { a: line.a, b: line.b, dots: lib.strip.dots(line.a, line.b) },
       cursor: live ? input.shownCursor() : null,
@@ -268,6 +283,8 @@
     }
     if (dirty.plane) {
       drawing.drawScene(ctx, scene(true));
+      // Reset view shows while there is something to undo: a view not fitted, or what the story shows
+      buttons.viewReset.hidden = !view.hasFit() || (view.isFitted() && !story.active());
       dirty.plane = false;
     }
     if (decoderReady) preview.start();
@@ -299,7 +316,7 @@
     plane.removeAttribute('aria-busy');
     hint.textContent = 'The decoder is not available.';
     if (error instanceof lib.runtime.NoWebAssembly) {
-      setStatus('This demo draws its digits with WebAssembly, which this browser does not offer '
+      setStatus(`This demo draws its ${words.nouns} with WebAssembly, which this browser does not offer `
         + 'or has switched off. The dots still show the data set; to see the decoder at work, '
         + 'allow WebAssembly or open the page in another browser.', true);
     } else {
@@ -311,7 +328,7 @@
 
   // ---------------------------------------------------------------- public API
 
-  window.aedemo = lib.api.create({ rt, config, timings, view, overlays, preview, stamps, strip, pad, input, sharing });
+  window.aedemo = lib.api.create({ rt, config, timings, view, drawing, overlays, preview, stamps, strip, pad, story, input, sharing });
 
   // ---------------------------------------------------------------- start
 
@@ -325,7 +342,8 @@
   buttons.padClear.addEventListener('click', pad.clear);
   buttons.padRandom.addEventListener('click', pad.randomDigit);
   buttons.stripClose.addEventListener('click', closeStrip);
-  buttons.viewReset.addEventListener('click', view.resetView);
+  buttons.viewReset.addEventListener('click', resetView);
+  $('pad').addEventListener('pointerdown', story.touched);   // drawing stops the story's shift
 
   const observer = new ResizeObserver((entries) => {
     const box = entries[0].devicePixelContentBoxSize;
@@ -360,6 +378,7 @@
     for (const b of [buttons.grid, buttons.link, buttons.png]) b.disabled = false;
     if (!sharing.restoreFromHash()) sharing.restoreKept();
     if (preview.idle()) want(input.cursor() || centre());
+    story.enable('decoder');
     requestFrame();
   }).catch(fail);
 
@@ -369,6 +388,7 @@
     pad.enable();
     for (const b of [buttons.drift, buttons.padClear, buttons.padRandom]) b.disabled = false;
     preview.redraw();   // draw the nearest digits of what is shown now
+    story.enable('encoder');
     updateButtons();
     requestFrame();
     mark('loaded');

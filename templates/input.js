@@ -26,7 +26,8 @@
 
   /**
    * `intents`: hover(u), click(x, y) → undo(), stamp(u), line(a, b), iterate(),
-   * redraw(), snap(x, y) → the plane point a line end at (x, y) takes, selectedPoint().
+   * redraw(), snap(x, y) → the plane point a line end at (x, y) takes, selectedPoint(),
+   * reset() (the view and what the story showed), touched() (a press, wheel or key).
    */
   function create({ canvas, element, view, intents }) {
     const touches = new Map();   // touch pointers down: id → [x, y]
@@ -45,6 +46,7 @@
 
     function onPointerDown(event) {
       if (!view.ok) return;
+      intents.touched();
       const at = local(event);
       if (event.pointerType === 'touch') {
         touches.set(event.pointerId, at);
@@ -134,7 +136,7 @@
       if (lastTap && now - lastTap.time < DOUBLE_TAP_MS && moved(at, lastTap.at) < TAP_SLOP_PX) {
         lastTap.undo();
         lastTap = null;
-        view.resetView();
+        intents.reset();
         return;
       }
       lastTap = { time: now, at, undo: () => {} };
@@ -169,6 +171,7 @@
     function onWheel(event) {
       if (!view.ok) return;
       event.preventDefault();
+      intents.touched();
       const unit = event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? view.h : 1;
       const rate = event.ctrlKey ? 0.01 : 0.002;   // ctrl: a trackpad pinch, which sends small deltas
       view.zoomAt(...local(event), Math.exp(-event.deltaY * unit * rate));
@@ -180,6 +183,7 @@
       const move = KEY_MOVES[key];
       if (!move && !KEYS.includes(key)) return;
       event.preventDefault();
+      intents.touched();
       if (move) {
         const step = (event.shiftKey ? 10 * STEP_PX : STEP_PX) / view.scale;
         cursor = view.clampToView([cursor[0] + move[0] * step, cursor[1] + move[1] * step]);
@@ -188,7 +192,7 @@
       } else if (key === '+' || key === '=' || key === '-') {
         view.zoomAt(...view.toScreen(...cursor), key === '-' ? 1 / 1.5 : 1.5);
       } else if (key === '0') {
-        view.resetView();
+        intents.reset();
         cursor = view.clampToView(cursor);
       } else {                   // i or I
         intents.iterate();

@@ -1,7 +1,8 @@
 /*
  * aedemo: what the page draws on top of the plane, in screen coordinates (CSS pixels
  * under the context's transform): encode→decode paths with arrowheads, the drift
- * arrows, the drawing's marker, the strip's line, the keyboard cursor; and grey images.
+ * arrows, the drawing's marker, the strip's line, the keyboard cursor, the story's
+ * rings and trails; and grey images.
  * Pure drawing: the caller maps plane points to the screen.
  *
  * Owns: nothing (no state). May touch: only the 2-D context it is handed. Colours come
@@ -65,16 +66,21 @@
       }
     }
 
-    /** A path [[x, y], ...]: a haloed line, an arrowhead on every step long enough, start dot, end ring. */
-    function path(g, pts) {
-      for (const [colour, width] of [[HALO, 4], [INK, 1.75]]) {
+    /** The polyline [[x, y], ...] in ink `width` wide over a halo `halo` wide. */
+    function haloLine(g, pts, halo, width) {
+      for (const [colour, w] of [[HALO, halo], [INK, width]]) {
         g.strokeStyle = colour;
-        g.lineWidth = width;
+        g.lineWidth = w;
         g.lineJoin = 'round';
         g.beginPath();
         pts.forEach(([x, y], i) => (i ? g.lineTo(x, y) : g.moveTo(x, y)));
         g.stroke();
       }
+    }
+
+    /** A path [[x, y], ...]: a haloed line, an arrowhead on every step long enough, start dot, end ring. */
+    function path(g, pts) {
+      haloLine(g, pts, 4, 1.75);
       g.fillStyle = INK;
       for (let i = 1; i < pts.length; i++) {
         const [x0, y0] = pts[i - 1];
@@ -148,7 +154,32 @@
       }
     }
 
-    return { driftArrows, path, marker, stripLine, cursor };
+    /** A ring of `radius` around (x, y) in the accent colour, haloed: what the story points at. */
+    function ring(g, x, y, radius) {
+      for (const [colour, width] of [[HALO, 6], [ACCENT, 2.5]]) {
+        g.strokeStyle = colour;
+        g.lineWidth = width;
+        g.beginPath();
+        g.arc(x, y, radius, 0, 2 * Math.PI);
+        g.stroke();
+      }
+    }
+
+    /** A trail [[x, y], ...]: a thin haloed line with a dot at every point, the last one larger. */
+    function trail(g, pts) {
+      haloLine(g, pts, 3.5, 1.25);
+      pts.forEach(([x, y], i) => {
+        const r = i === pts.length - 1 ? 4 : 2.5;
+        for (const [colour, radius] of [[HALO, r + 1.5], [INK, r]]) {
+          g.fillStyle = colour;
+          g.beginPath();
+          g.arc(x, y, radius, 0, 2 * Math.PI);
+          g.fill();
+        }
+      });
+    }
+
+    return { driftArrows, path, marker, stripLine, cursor, ring, trail };
   }
 
   return { create, greyImage };

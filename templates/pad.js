@@ -3,12 +3,14 @@
  * screen, so a stroke always gives the same image) on which the pointer or a finger
  * draws with a round pen of MNIST-like width. Its ink is the canvas's alpha channel.
  *
- * A real digit can be loaded into the pad: it is drawn as ink, and until the next
- * stroke the pad's image is that digit's own 784 pixels, not a redrawn copy.
+ * A real test image (or any 28×28 image, such as a shifted one) can be loaded into the
+ * pad: it is drawn as ink, and until the next stroke the pad's image is those 784
+ * pixels exactly, not a redrawn copy. Stroke paths (letters.js) are drawn with the
+ * same pen as the pointer's; rasterise() draws them off screen the same way.
  *
  * Owns: the pad canvas's pixels, its stroke and its source. May touch: only that
- * canvas (its pointer events, its data-empty and aria-disabled attributes). The ink
- * colour comes from the caller's theme.
+ * canvas (its pointer events, its data-empty and aria-disabled attributes), and the
+ * off-screen canvases rasterise() makes. The ink colour comes from the caller's theme.
  */
 'use strict';
 
@@ -16,23 +18,67 @@
   const SIZE = 224;            // raster side in pad pixels: 8 per MNIST pixel
   const PEN = 17;              // pen width in pad pixels: ~2.5 MNIST pixels on a full-height digit
 
-  /**
-   * Make `canvas` a drawing pad inked in `theme.ink`. `onChange()` is called after every
-   * change (stroke segment, clear, loaded digit). Returns {size, clear, loadDigit,
-   * raster, source, enable}.
-   */
-  function create(canvas, theme, onChange) {
-    const INK = theme.ink;
+  /** A SIZE×SIZE canvas's 2-D context with the pad's pen in `ink`. */
+  function penOn(canvas, ink) {
     canvas.width = SIZE;
     canvas.height = SIZE;
     const g = canvas.getContext('2d', { willReadFrequently: true });
     g.lineCap = 'round';
     g.lineJoin = 'round';
     g.lineWidth = PEN;
-    g.strokeStyle = INK;
-    g.fillStyle = INK;
+    g.strokeStyle = ink;
+    g.fillStyle = ink;
+    return g;
+  }
+
+  /** The pen put down at (x, y): a round dot. */
+  function dot(g, x, y) {
+    g.beginPath();
+    g.arc(x, y, PEN / 2, 0, 2 * Math.PI);
+    g.fill();
+  }
+
+  /** The pen moved from `from` through `pts` ([[x, y], ...]): one stroked polyline. */
+  function segment(g, from, pts) {
+    g.beginPath();
+    g.moveTo(from[0], from[1]);
+    for (const [x, y] of pts) g.lineTo(x, y);
+    g.stroke();
+  }
+
+  /** Strokes [[[x, y], ...], ...] as the pointer draws them: pen down, then along. */
+  function drawPaths(g, strokes) {
+    for (const stroke of strokes) {
+      dot(g, ...stroke[0]);
+      if (stroke.length > 1) segment(g, stroke[0], stroke.slice(1));
+    }
+  }
+
+  /** The ink (SIZE*SIZE alpha bytes, row by row) of a context. */
+  function alphaOf(g) {
+    const rgba = g.getImageData(0, 0, SIZE, SIZE).data;
+    const alpha = new Uint8Array(SIZE * SIZE);
+    for (let i = 0; i < alpha.length; i++) alpha[i] = rgba[4 * i + 3];
+    return alpha;
+  }
+
+  /** The ink the pad would hold after drawing `strokes` on it when empty (off screen). */
+  function rasterise(strokes, theme) {
+    const g = penOn(document.createElement('canvas'), theme.ink);
+    drawPaths(g, strokes);
+    return alphaOf(g);
+  }
+
+  /**
+   * Make `canvas` a drawing pad inked in `theme.ink`. `onChange()` is called after every
+   * change (stroke segment, clear, loaded image). Returns {size, clear, loadDigit,
+   * loadImage, drawStrokes, raster, source, enable}.
+   */
+  function create(canvas, theme, onChange) {
+    const INK = theme.ink;
+    const g = penOn(canvas, INK);
     let stroke = null;         // {id, x, y}: the pointer drawing and its last point
-    let source = null;         // null (empty), {kind: 'drawing'} or {kind: 'digit', index, pixels}
+    let source = null;         // null (empty), {kind: 'drawing', name?} or {kind: 'image', pixels, ...}
     let enabled = false;
 
     function local(event) {
@@ -51,9 +97,7 @@
       canvas.setPointerCapture(event.pointerId);
       const [x, y] = local(event);
       stroke = { id: event.pointerId, x, y };
-      g.beginPath();
-      g.arc(x, y, PEN / 2, 0, 2 * Math.PI);
-      g.fill();
+      dot(g, x, y);
       source = { kind: 'drawing' };
       changed();
     }
@@ -61,13 +105,9 @@
     function onMove(event) {
       if (!stroke || event.pointerId !== stroke.id) return;
       const events = typeof event.getCoalescedEvents === 'function' ? event.getCoalescedEvents() : [];
-      g.beginPath();
-      g.moveTo(stroke.x, stroke.y);
-      for (const e of events.length ? events : [event]) {
-        [stroke.x, stroke.y] = local(e);
-        g.lineTo(stroke.x, stroke.y);
-      }
-      g.stroke();
+      const pts = (events.length ? events : [event]).map(local);
+      segment(g, [stroke.x, stroke.y], pts);
+      [stroke.x, stroke.y] = pts[pts.length - 1];
       changed();
     }
 
@@ -82,8 +122,8 @@
       changed();
     }
 
-    /** Show a real digit (`grey`: side*side bytes) as ink; its image is `pixels` exactly. */
-    function loadDigit(index, grey, pixels) {
+    /** Show an image (`grey`: side*side bytes) as ink; the pad's image is `pixels` exactly. */
+    function loadImage(grey, pixels, about) {
       const side = Math.round(Math.sqrt(grey.length));
       const zoom = SIZE / side;
       const image = g.createImageData(SIZE, SIZE);
@@ -96,16 +136,20 @@
       }
       g.putImageData(image, 0, 0);
       stroke = null;
-      source = { kind: 'digit', index, pixels };
+      source = { ...about, kind: 'image', pixels };
       changed();
     }
 
-    /** The ink: SIZE*SIZE alpha bytes, row by row. */
-    function raster() {
-      const rgba = g.getImageData(0, 0, SIZE, SIZE).data;
-      const alpha = new Uint8Array(SIZE * SIZE);
-      for (let i = 0; i < alpha.length; i++) alpha[i] = rgba[4 * i + 3];
-      return alpha;
+    /** Real test image `index` as ink. */
+    const loadDigit = (index, grey, pixels) => loadImage(grey, pixels, { digit: index });
+
+    /** The pad emptied, then `strokes` drawn with the pen: a drawing called `name`. */
+    function drawStrokes(strokes, name) {
+      g.clearRect(0, 0, SIZE, SIZE);
+      drawPaths(g, strokes);
+      stroke = null;
+      source = { kind: 'drawing', name };
+      changed();
     }
 
     canvas.addEventListener('pointerdown', onDown);
@@ -118,11 +162,13 @@
       size: SIZE,
       clear,
       loadDigit,
-      raster,
+      loadImage,
+      drawStrokes,
+      raster: () => alphaOf(g),
       source: () => source,
       enable: () => { enabled = true; canvas.removeAttribute('aria-disabled'); },
     };
   }
 
-  return { create };
+  return { create, rasterise, SIZE };
 })();

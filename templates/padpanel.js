@@ -1,8 +1,9 @@
 /*
- * aedemo: the pad panel. The drawing (or a real digit loaded into the pad) is turned
- * into the MNIST-like input (mnist.js), encoded, and its code decoded again: the input,
- * the round trip and a note are shown beside the pad, and the code is the marker on
- * the plane. One encode in flight; the newest drawing wins.
+ * aedemo: the pad panel. The drawing (or an image loaded into the pad: a real test
+ * image, or one the story shows) is turned into the MNIST-like input (mnist.js),
+ * encoded, and its code decoded again: the input, the round trip and a note are shown
+ * beside the pad, and the code is the marker on the plane. One encode in flight; the
+ * newest drawing wins. The note speaks the data set's words (config.words).
  *
  * Owns: the pad (lib.pad), the newest input and raster, the marker ({u, input, recon}),
  * the versions that tell when the pad has settled. May touch: the pad panel's
@@ -12,13 +13,13 @@
 'use strict';
 
 (window.AEDEMO_LIB = window.AEDEMO_LIB || {}).padPanel = (() => {
-  const EMPTY_NOTE = 'Draw a digit, or load a real one.';
-
   /**
-   * `theme`: config.theme (the pad's ink); `digits()`: the real digits or null;
-   * `wake()`: asks for a frame, in which start() runs.
+   * `theme`: config.theme (the pad's ink); `words`: config.words; `digits()`: the real
+   * test images or null; `wake()`: asks for a frame, in which start() runs.
    */
-  function create({ rt, side, classes, theme, elements, digits, wake, markerChanged, fail }) {
+  function create({ rt, side, classes, words, theme, elements, digits, wake, markerChanged, fail }) {
+    const a = /^[aeiou]/i.test(words.noun) ? 'an' : 'a';
+    const EMPTY_NOTE = `Draw ${a} ${words.noun}, or load a real one.`;
     const { greyImage } = window.AEDEMO_LIB.marks;
     const { point } = window.AEDEMO_LIB.format;
     const { canvas, note } = elements;
@@ -33,7 +34,7 @@
     const job = window.AEDEMO_LIB.latest(encode, { fail, done: wake });
     const pad = window.AEDEMO_LIB.pad.create(canvas, theme, () => {
       const source = pad.source();
-      if (!source || source.kind !== 'digit') delete canvas.dataset.digit;
+      if (!source || source.digit === undefined) delete canvas.dataset.digit;
       version += 1;
       job.want(version);
       wake();
@@ -44,7 +45,7 @@
       const source = pad.source();
       raster = null;
       input = null;
-      if (source && source.kind === 'digit') {
+      if (source && source.kind === 'image') {
         input = source.pixels;
       } else if (source) {
         raster = pad.raster();
@@ -73,20 +74,28 @@
     }
 
     function describe(source, u) {
-      if (source.kind === 'digit') {
-        const label = classes[digits().labels[source.index]];
-        note.textContent = `A real ${label} (test image ${source.index}) encodes to ${point(u)}.`;
+      if (source.digit !== undefined) {
+        const label = classes[digits().labels[source.digit]];
+        note.textContent = `A real ${label} (test image ${source.digit}) encodes to ${point(u)}.`;
+      } else if (source.text) {
+        note.textContent = `${source.text} encodes to ${point(u)}, the diamond on the plane.`;
       } else {
-        note.textContent = `Your drawing encodes to ${point(u)}, the diamond on the plane.`;
+        note.textContent = `${source.name || 'Your drawing'} encodes to ${point(u)}, the diamond on the plane.`;
       }
     }
 
-    /** Load real test digit `index` into the pad. */
+    /** Load real test image `index` into the pad. */
     function loadDigit(index) {
       const d = digits();
-      if (!d || !(index >= 0 && index < d.n)) throw new RangeError(`no real digit ${index}`);
+      if (!d || !(index >= 0 && index < d.n)) throw new RangeError(`no real ${words.noun} ${index}`);
       canvas.dataset.digit = String(index);
       pad.loadDigit(index, d.grey(index), d.pixels(index));
+    }
+
+    /** Load a side×side image (values in [0, 1]) into the pad; the note calls it `text`. */
+    function loadImage(pixels, text) {
+      const image = Float32Array.from(pixels);
+      pad.loadImage(Uint8ClampedArray.from(image, (v) => Math.round(255 * v)), image, { text });
     }
 
     function randomDigit() {
@@ -110,6 +119,8 @@
       enable,
       unavailable,
       loadDigit,
+      loadImage,
+      drawStrokes: (strokes, name) => pad.drawStrokes(strokes, name),
       randomDigit,
       clear: () => pad.clear(),
       size: pad.size,

@@ -2,10 +2,12 @@
  * aedemo: drawing the plane. Two layers under the screen canvas: `dots` (every
  * visible point, written straight into pixels) and `base` (background, grid lines,
  * the decoded tiles when on, the dots, the axis labels), redrawn only when the view
- * or the dots change; then the scene on top: drift arrows, stamps, paths, the
- * drawing's marker, the strip's line and the keyboard cursor.
+ * or the dots change; then the scene on top: drift arrows, stamps, paths, the story's
+ * trail and rings, the drawing's marker, the strip's line and the keyboard cursor.
+ * The story can dim every class but a few: their dots are drawn first, at DIM_ALPHA.
  *
- * Owns: the two layer canvases, the dots' pixel buffer and which classes are hidden.
+ * Owns: the two layer canvases, the dots' pixel buffer, which classes are hidden and
+ * which are dimmed.
  * May touch: the screen canvas's size and pixels. It reads the view and is handed
  * the points, the tiles and everything the scene shows; it changes no other state.
  */
@@ -13,6 +15,7 @@
 
 (window.AEDEMO_LIB = window.AEDEMO_LIB || {}).plane = (() => {
   const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+  const DIM_ALPHA = 0.18;        // the opacity of a dimmed class's dots
 
   function niceStep(raw) {
     const p = 10 ** Math.floor(Math.log10(raw));
@@ -31,6 +34,7 @@
     const dots = document.createElement('canvas');
     const colours = palette.map(rgb);
     const hidden = classes.map(() => false);
+    let kept = null;             // null: nothing dimmed; else, per class, whether it keeps its strength
     const stampEdge = rgba(theme.ink, 0.55);
     const labelHalo = rgba(theme.card, 0.9);
     let dotsImage = null;
@@ -46,6 +50,14 @@
       hidden[k] = !hidden[k];
       return !hidden[k];
     }
+
+    /** Dim every class but those listed ([k, ...]); null: dim none. */
+    function dimAllBut(list) {
+      kept = list ? classes.map((_, k) => list.includes(k)) : null;
+    }
+
+    /** The classes dimmed now, in order. */
+    const dimmed = () => (kept ? classes.map((_, k) => k).filter((k) => !kept[k]) : []);
 
     function gridLines() {
       const step = niceStep(84 / view.scale);
@@ -73,7 +85,9 @@
 
     function writeDots(px, W, H) {
       const p = points();
-      const packed = colours.map(([r, g, b]) => ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0);
+      const pack = (alpha) => colours.map(([r, g, b]) => ((alpha << 24) | (b << 16) | (g << 8) | r) >>> 0);
+      const packed = pack(255);
+      const faint = pack(Math.round(255 * DIM_ALPHA));
       const { scale, ox, oy, dpr } = view;
       const radius = (p.n > 30000 ? 1.25 : p.n > 10000 ? 1.45 : 1.7) * dpr;
       const reach = Math.ceil(radius);
@@ -84,22 +98,28 @@
         }
       }
       const { u, label, n } = p;
-      for (let i = 0; i < n; i++) {
-        const k = label[i];
-        if (hidden[k]) continue;
-        const cx = Math.round((ox + scale * u[2 * i]) * dpr);
-        const cy = Math.round((oy - scale * u[2 * i + 1]) * dpr);
-        if (cx < -reach || cy < -reach || cx >= W + reach || cy >= H + reach) continue;
-        const colour = packed[k];
-        const inside = cx >= reach && cy >= reach && cx < W - reach && cy < H - reach;
-        for (let j = 0; j < disc.length; j += 3) {
-          if (inside) {
-            px[cy * W + cx + disc[j]] = colour;
-          } else {
-            const x = cx + disc[j + 1];
-            const y = cy + disc[j + 2];
-            if (x >= 0 && y >= 0 && x < W && y < H) px[y * W + x] = colour;
-          }
+      for (const strong of kept ? [false, true] : [true]) {   // dimmed dots first, under the others
+        for (let i = 0; i < n; i++) {
+          const k = label[i];
+          if (hidden[k] || (kept && kept[k] !== strong)) continue;
+          const cx = Math.round((ox + scale * u[2 * i]) * dpr);
+          const cy = Math.round((oy - scale * u[2 * i + 1]) * dpr);
+          writeDot(px, W, H, disc, reach, cx, cy, strong ? packed[k] : faint[k]);
+        }
+      }
+    }
+
+    /** One dot: the `disc` offsets around (cx, cy), clipped to the W×H buffer. */
+    function writeDot(px, W, H, disc, reach, cx, cy, colour) {
+      if (cx < -reach || cy < -reach || cx >= W + reach || cy >= H + reach) return;
+      const inside = cx >= reach && cy >= reach && cx < W - reach && cy < H - reach;
+      for (let j = 0; j < disc.length; j += 3) {
+        if (inside) {
+          px[cy * W + cx + disc[j]] = colour;
+        } else {
+          const x = cx + disc[j + 1];
+          const y = cy + disc[j + 2];
+          if (x >= 0 && y >= 0 && x < W && y < H) px[y * W + x] = colour;
         }
       }
     }
@@ -201,9 +221,17 @@
       g.drawImage(image, x, y, size, size);
     }
 
+    /** The story's marks: the trail (a walk or a shift's codes), rings, the walking pointer. */
+    function drawStory(g, { trail, rings, walker }, screen) {
+      if (trail.length) marks.trail(g, trail.map(screen));
+      for (const u of rings) marks.ring(g, ...screen(u), 18);
+      if (walker) marks.ring(g, ...screen(walker), 7);
+    }
+
     /**
      * Draw the plane into `g` (device pixels): the base layer and `scene` = {drift
      * (or null), stamps [{x, y, size, image, selected}], paths [[[u1, u2], ...]],
+     * story ({trail, rings, walker} in plane points: see story.marks(), or null),
      * marker ({u, selected} or null), line ({a, b, dots} in plane points, or null),
      * cursor ([u1, u2] or null)}.
      */
@@ -222,13 +250,14 @@
       g.setTransform(d, 0, 0, d, 0, 0);
       const screen = ([a, b]) => view.toScreen(a, b);
       for (const path of scene.paths) marks.path(g, path.map(screen));
+      if (scene.story) drawStory(g, scene.story, screen);
       if (scene.marker) marks.marker(g, ...screen(scene.marker.u), scene.marker.selected);
       if (scene.line) marks.stripLine(g, screen(scene.line.a), screen(scene.line.b), scene.line.dots.map(screen));
       if (scene.cursor) marks.cursor(g, ...screen(scene.cursor));
       g.setTransform(1, 0, 0, 1, 0, 0);
     }
 
-    return { setSize, toggleClass, drawDots, composeBase, drawScene };
+    return { setSize, toggleClass, dimAllBut, dimmed, drawDots, composeBase, drawScene };
   }
 
   return { create };

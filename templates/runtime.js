@@ -79,7 +79,7 @@
   async function loadDigits(src, pixelsPerImage) {
     const d = await take(src, 'digits');
     const index = await gunzip(fromBase64(d.images));
-    if (index.length !== d.n * pixelsPerImage) throw new Error('the digit images are truncated');
+    if (index.length !== d.n * pixelsPerImage) throw new Error('the test images are truncated');
     const palette = float32s(d.palette);
     const paletteGrey = Uint8ClampedArray.from(palette, (v) => Math.round(255 * v));
     const at = (i) => index.subarray(i * pixelsPerImage, (i + 1) * pixelsPerImage);

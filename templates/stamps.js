@@ -80,29 +80,39 @@
     }
 
     /** Decode and add a stamp at u; returns a function that takes it back. */
-    function add(u) {
+    const add = (u) => place(u).undo;
+
+    /**
+     * Decode and add a stamp at u, selected: {undo, added}, `added` a promise of the
+     * stamp once it is on the plane (null when it was refused, taken back or failed).
+     */
+    function place(u) {
       const at = f32(u);
       const why = refusal(at);
       if (why) {
         notice(why);
-        return () => {};
+        return { undo: () => {}, added: Promise.resolve(null) };
       }
       let cancelled = false;
       let stamp = null;
       adding += 1;
-      rt.decode(at[0], at[1]).then((values) => {
-        if (cancelled) return;
+      const added = rt.decode(at[0], at[1]).then((values) => {
+        if (cancelled) return null;
         if (stamps.length >= MAX_STAMPS) {      // a link's stamps came in meanwhile
           notice(FULL);
-          return;
+          return null;
         }
         stamp = makeStamp(at, values);
         stamps.push(stamp);
         select(stamp);
         show(at, values);
         stampsChanged(true);
-      }).catch(fail).finally(() => { adding -= 1; });
-      return () => {
+        return stamp;
+      }).catch((error) => {
+        fail(error);
+        return null;
+      }).finally(() => { adding -= 1; });
+      const undo = () => {
         cancelled = true;
         const i = stamps.indexOf(stamp);
         if (i < 0) return;
@@ -110,6 +120,7 @@
         if (selected === stamp) select(null);
         stampsChanged(true);
       };
+      return { undo, added };
     }
 
     /** A click at the screen point (x, y): select the stamp there, or stamp. Returns its undo. */
@@ -177,6 +188,7 @@
       paths: () => paths,
       under,
       add,
+      place,
       click,
       restore,
       clear,

@@ -34,28 +34,28 @@
     const { greyImage } = window.AEDEMO_LIB.marks;
     const PIXELS = side * side;
     const canvases = [...box.querySelectorAll('canvas')];
-    let shown = null;            // {a, b, u, values}
+    let shown = null;            // {a, b, u, values, text}
 
-    const job = window.AEDEMO_LIB.latest(([a, b]) => {
+    const job = window.AEDEMO_LIB.latest(([a, b, text]) => {
       const u = points(a, b);
       return rt.decodeBatch(u).then((values) => {
-        shown = { a, b, u, values };
+        shown = { a, b, u, values, text };
         draw();
       });
     }, { fail, done });
 
     function draw() {
-      const { a, b, values } = shown;
+      const { a, b, values, text } = shown;
       canvases.forEach((c, i) => c.getContext('2d').putImageData(
         greyImage(values.subarray(i * PIXELS, (i + 1) * PIXELS), side), 0, 0));
-      caption.textContent = `Decoded along the line from ${point(a)} to ${point(b)}`;
+      caption.textContent = text || `Decoded along the line from ${point(a)} to ${point(b)}`;
       box.hidden = false;
       box.dataset.version = String(Number(box.dataset.version || 0) + 1);
       changed();
     }
 
-    /** Ask for the strip from a to b; it is decoded at the next start(). */
-    const set = (a, b) => job.want([f32(a), f32(b)]);
+    /** Ask for the strip from a to b; it is decoded at the next start(). `text`: its caption, if not the line's. */
+    const set = (a, b, text) => job.want([f32(a), f32(b), text]);
 
     function close() {
       job.drop();

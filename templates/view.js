@@ -27,12 +27,9 @@
       && view.ox === view.fit.ox && view.oy === view.fit.oy;
     const zoom = () => (view.fit ? view.scale / view.fit.scale : 1);
 
-    /** The view that fits the points with a margin, beside the preview if that costs little. */
-    function fittedView() {
+    /** The view that fits the box lo..hi with a margin, beside the preview if that costs little. */
+    function fitting(lo, hi) {
       const { w, h } = view;
-      const box = extent();
-      const lo = box ? box.lo : [-1, -1];
-      const hi = box ? box.hi : [1, 1];
       const span = [Math.max(hi[0] - lo[0], 1e-6), Math.max(hi[1] - lo[1], 1e-6)];
       const mid = [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2];
       const fit = (x0, y0, x1, y1) => {
@@ -46,6 +43,24 @@
       const under = fit(m.left, Math.max(m.top, preview.bottom + 8), w - m.right, h - m.bottom);
       const clear = beside.scale >= under.scale ? beside : under;
       return clear.scale >= 0.8 * full.scale ? clear : full;
+    }
+
+    /** The view that fits all the points. */
+    function fittedView() {
+      const box = extent();
+      return box ? fitting(box.lo, box.hi) : fitting([-1, -1], [1, 1]);
+    }
+
+    /**
+     * The view {scale, ox, oy} that shows the box lo..hi (plane points) as the fitted
+     * view shows all the points, within the zoom limits (the box's middle stays put).
+     */
+    function framing(lo, hi) {
+      const f = fitting(lo, hi);
+      const scale = clampScale(f.scale);
+      const mid = [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2];
+      const [x, y] = [f.ox + f.scale * mid[0], f.oy - f.scale * mid[1]];
+      return { scale, ox: x - scale * mid[0], oy: y + scale * mid[1] };
     }
 
     function changed() {
@@ -136,6 +151,7 @@
       resize,
       setView,
       clampScale,
+      framing,
       zoomAt,
       panBy,
       resetView,

@@ -161,7 +161,7 @@ def _read_demo(build_dir: Path, versions: dict[str, str]) -> dict:
         "metrics": metrics, "classes": classes,
         "points": _points_payload(u, label),
         "digits": digits_payload,
-        "decoder": decoder, "decoder_io": decoder_io, "units": _units_payload(build_dir / layout.UNITS, units),
+        "decoder": decoder, "decoder_io": decoder_io, "decoder_layers": _layer_outputs(decoder), "units": _units_payload(build_dir / layout.UNITS, units),
         "encoder": encoder, "encoder_io": encoder_io,
         "card": card_context(metrics, {"u": u, "pca": pca, "label": label, "test": test},
                              len(decoder), versions),
@@ -179,6 +179,14 @@ def _read_findings(path: Path, data: bytes) -> dict:
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise BuildError(f"{path}: not aedemo findings ({e}): run `aedemo findings`") from None
     return f
+
+
+def _layer_outputs(model: bytes) -> list[dict]:
+    """The decoder's outputs after the image: [{name, size}] (its hidden layers)."""
+    import onnx
+
+    graph = onnx.load_model_from_string(model).graph
+    return [{"name": o.name, "size": int(o.type.tensor_type.shape.dim[-1].dim_value)} for o in graph.output[1:]]
 
 
 def _units_payload(path: Path, units: dict[str, np.ndarray]) -> dict:
@@ -271,6 +279,7 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
         "story": page["story"]["actions"],
         "input": page["decoder_io"][0],
         "output": page["decoder_io"][1],
+        "decoderLayers": page["decoder_layers"],
         "encoderInput": page["encoder_io"][0],
         "encoderOutput": page["encoder_io"][1],
         "modelHash": hashlib.sha256(page["decoder"] + page["encoder"]).hexdigest()[:16],

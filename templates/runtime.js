@@ -140,22 +140,29 @@
     const ready = decoderSession.then(() => undefined);
     const loaded = Promise.all([decoderSession, encoderSession, digits]).then(() => undefined);
 
-    /** Run one model on a float32 batch in the queue; resolves with a copy of the output. */
-    function run(which, data, rows) {
+    /**
+     * Run one model on a float32 batch in the queue; resolves with a copy of its first
+     * output (the image or the code), or, with `outputs` (names), with an object of a
+     * copy of each of those.
+     */
+    function run(which, data, rows, outputs = null) {
       const session = which === 'decoder' ? decoderSession : encoderSession;
       const [input, output, width] = which === 'decoder'
         ? [config.input, config.output, 2]
         : [config.encoderInput, config.encoderOutput, PIXELS];
+      const fetches = outputs || [output];
       const job = queue.then(async () => {
         const s = await session;
         runs[which] += 1;
         if (rows > 1) batches[which] += 1;
         const feeds = { [input]: new window.ort.Tensor('float32', data, [rows, width]) };
-        const result = await s.run(feeds, [output]);   // only the image (or code), not the layers
-        const tensor = result[output];
-        const values = Float32Array.from(tensor.data);
-        tensor.dispose();
-        return values;
+        const result = await s.run(feeds, fetches);   // only what is asked: not the layers
+        const values = {};
+        for (const name of fetches) {
+          values[name] = Float32Array.from(result[name].data);
+          result[name].dispose();
+        }
+        return outputs ? values : values[output];
       });
       queue = job.catch(() => {});
       return job;
@@ -240,6 +247,37 @@
       return path;
     }
 
+    /**
+     * One point → { image, layers }: the decoded image and the activations of the
+     * decoder's hidden layers (config.decoderLayers, e.g. 25, 50 and 100 units), from
+     * the same graph and the same run.
+     */
+    async function decodeLayers(u1, u2) {
+      if (!Number.isFinite(u1) || !Number.isFinite(u2)) throw new TypeError('decodeLayers(u1, u2) needs two finite numbers');
+      const names = config.decoderLayers.map((l) => l.name);
+      const out = await run('decoder', Float32Array.of(u1, u2), 1, [config.output, ...names]);
+      return { image: out[config.output], layers: names.map((n) => out[n]) };
+    }
+
+    let unitsLoad = null;
+
+    /**
+     * What each unit of the decoder's first two hidden layers draws alone, loaded on the
+     * first call (the page's first image never waits for it): [{ n, values, image(j) }],
+     * image(j) the side*side grey bytes of unit j.
+     */
+    function units() {
+      if (!unitsLoad) {
+        unitsLoad = take(files.units, 'units').then(async (u) => Promise.all(u.layers.map(async (layer) => {
+          const bytes = await gunzip(fromBase64(layer.images));
+          if (bytes.length !== layer.n * PIXELS) throw new Error('the unit pictures are truncated');
+          const grey = Uint8ClampedArray.from(bytes);
+          return { n: layer.n, values: layer.values, image: (j) => grey.subarray(j * PIXELS, (j + 1) * PIXELS) };
+        })));
+      }
+      return unitsLoad;
+    }
+
     /** Where each point of a batch drifts in one round trip: Float32Array 2n → 2n. */
     async function roundTrip(u) {
       const images = await decodeBatch(u);
@@ -249,7 +287,7 @@
 
     return {
       ready, loaded, points, digits, runs, batches,
-      decode, decodeBatch, encode, encodeBatch, iterate, roundTrip,
+      decode, decodeBatch, decodeLayers, units, encode, encodeBatch, iterate, roundTrip,
     };
   }
 

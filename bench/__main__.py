@@ -117,6 +117,7 @@ def speed_section(plan: Plan, cache: Path, res: dict[str, Any]) -> dict[str, Any
     epochs = {k: {"numpy": [], "torch": []} for k in keys}
     medians = {k: {"numpy": [], "torch": []} for k in keys}
     pretrain_s: dict[str, list[float]] = {k: [] for k in keys}
+    profiles: dict[str, list[dict[str, float]]] = {k: [] for k in keys}
     cut = {k: 0 for k in keys}
     last: dict[str, Any] = {}
     pools: dict[str, dict[str, Any]] = {}  # what threadpoolctl saw, by thread count and side
@@ -126,12 +127,14 @@ def speed_section(plan: Plan, cache: Path, res: dict[str, Any]) -> dict[str, Any
                 r = run_worker({"kind": "speed", "impl": impl, "seed": 0, "epochs": plan.speed_epochs,
                                 "warmup": plan.speed_warmup, "cache": str(cache), "quick": plan.quick,
                                 "adam": plan.torch_adam, "budget": plan.speed_budget,
-                                "pretrain": impl == "numpy"}, threads)
+                                "pretrain": impl == "numpy", "profile": impl == "numpy"}, threads)
                 epochs[k][impl] += r["epoch_seconds"]
                 medians[k][impl].append(timing(r["epoch_seconds"])["median"])
                 cut[k] += bool(r["over_budget"])
                 if "pretrain_seconds" in r:
                     pretrain_s[k].append(r["pretrain_seconds"])
+                if "profile" in r:
+                    profiles[k].append(r["profile"])
                 last[impl] = r
                 pools.setdefault(k, {})[impl] = r["runtime"]["threadpools"]
                 log(f"  round {rnd + 1}/{plan.speed_rounds}, {threads} thread(s), {impl}: "
@@ -155,6 +158,9 @@ def speed_section(plan: Plan, cache: Path, res: dict[str, Any]) -> dict[str, Any
             "ratio_of_medians": a["median"] / b["median"],
             "runs_over_budget": cut[k],
             "pretrain_seconds": timing(pretrain_s[k]),
+            # each part of a numpy epoch timed alone, in each numpy process (bench.worker.profile_epoch)
+            "profile": {part: timing(p[part] for p in profiles[k]) for part in
+                        (profiles[k][0] if profiles[k] else {})},
         }
     return {
         "rounds": plan.speed_rounds, "epochs": plan.speed_epochs, "warmup": plan.speed_warmup,

@@ -65,6 +65,9 @@ def speed_rows(r: dict[str, Any]) -> list[Row]:
         rows.append(("speed", f"ratio aedemo / PyTorch, {label}", num(t["ratio"]),
                      span(t["ratio_rounds"]), "< 1: aedemo faster; median and range over A B rounds"))
     for k, t in s["threads"].items():
+        if t.get("profile", {}).get("products") and t["numpy"].get("median"):
+            rows.append(profile_row(threads_label(k), t["profile"], t["numpy"]))
+    for k, t in s["threads"].items():
         p = t.get("pretrain_seconds")
         if p and p.get("n"):
             rows.append(("speed", f"pretraining, aedemo, {threads_label(k)} (s)", med(p), span(p),
@@ -72,6 +75,22 @@ def speed_rows(r: dict[str, Any]) -> list[Row]:
                          f"{r.get('train_config', {}).get('rbm_epochs', '?')} epochs; "
                          f"the {p['n']} numpy processes of the speed rounds"))
     return rows
+
+
+PARTS = (("backprop_rest", "rest of backprop"), ("adam", "Adam"), ("evaluate", "val/test MSE"),
+         ("gather", "batch gathering"))
+
+
+def profile_row(label: str, prof: dict[str, Any], epoch: dict[str, Any]) -> Row:
+    """Where a numpy epoch's time goes: its matrix products, then the other parts."""
+    parts = {key: prof[key]["median"] for key in ("products", *dict(PARTS)) if key in prof}
+    others = ", ".join(f"{name} {num(parts[key], 2)}" for key, name in PARTS if key in parts)
+    rest = epoch["median"] - sum(parts.values())
+    share = num(100 * parts["products"] / epoch["median"], 2)
+    return ("speed", f"fine-tune epoch, aedemo numpy, {label}: matrix products (s)",
+            med(prof["products"]), span(prof["products"]),
+            f"{share} % of the epoch; {others}, loop and the rest {num(rest, 2)} (s); each part "
+            f"timed alone, medians over the {prof['products']['n']} numpy processes")
 
 
 def train_rows(r: dict[str, Any]) -> list[Row]:
@@ -124,6 +143,16 @@ def browser_rows(r: dict[str, Any]) -> list[Row]:
         t = b["loads"][mode]["first_image_ms"]
         rows.append(("browser", f"navigation → first decoded image, {name} (ms)", med(t, digits=4),
                      span(t, digits=4), f"{t['n']} cold loads; ready at {med(b['loads'][mode]['ready_ms'], digits=4)} ms"))
+        w = b["loads"][mode].get("warm_first_image_ms")
+        if w:
+            rows.append(("browser", f"navigation → first decoded image, warm reload, {name} (ms)",
+                         med(w, digits=4), span(w, digits=4),
+                         f"{w['n']} reloads, the cache and compiled code kept"))
+    v = b["loads"]["http"].get("visitor_gzip_bytes")
+    if v:
+        top = sorted(v.items(), key=lambda kv: -kv[1])[:4]
+        rows.append(("browser", "bytes a visitor downloads over http, gzip -9", f"{sum(v.values()):,}", "",
+                     f"{len(v)} files; largest: " + ", ".join(f"{k.rsplit('/', 1)[-1]} {n:,}" for k, n in top)))
     d = b["decode"]
     macs = r["floor"]["macs_decode"]
     clock = (f"{num(d['clock_resolution_us'], 2)} µs clock" if d.get("clock_resolution_us")
@@ -173,6 +202,9 @@ def floor_rows(r: dict[str, Any]) -> list[Row]:
             if f.get("macs_epoch") and g.get("median"):
                 floor_s = 2 * f["macs_epoch"]["total"] / (g["median"] * 1e9)
                 note = f"an epoch's MACs at this rate: {num(floor_s)} s"
+                epoch = (((r.get("speed") or {}).get("threads") or {}).get(k) or {}).get(impl)
+                if epoch and epoch.get("median"):
+                    note += f"; the measured epoch takes {num(epoch['median'] / floor_s, 2)} × that"
             rows.append(("floor", f"float32 GEMM {g['size']}³, {name}, {threads_label(k)} (GFLOP/s)",
                          med(g), span(g), note))
     return rows

@@ -6,9 +6,10 @@ numpy jobs never import torch, so torch's OpenMP runtime cannot touch their timi
 
 Jobs (all take "threads", and "data" (null = the npm digits) with "cache"):
   {"kind": "speed", "impl": "numpy"|"torch", "seed", "epochs", "warmup", "adam",
-   "budget", "pretrain"}
+   "budget", "pretrain", "profile"}
       seconds of each fine-tuning epoch from random init (after `warmup` epochs; fewer
-      epochs once `budget` seconds have passed), and for numpy, of the pretraining;
+      epochs once `budget` seconds have passed), and for numpy, of the pretraining and
+      (`"profile": true`) of each part of an epoch, timed alone (`profile_epoch`);
   {"kind": "quality", "impl": "numpy"|"torch", "seed", "pretrain", "quick", "epochs", "adam"}
       the whole training on the default config (numpy: builder.training.train itself);
   {"kind": "gemm", "impl": "numpy"|"torch", "n", "reps"}
@@ -29,8 +30,10 @@ import numpy as np
 
 from builder import data as data_stage
 from builder.cli import make_config
-from builder.training import (QUICK, Progress, TrainConfig, finetune, pretrain, random_init,
-                              split_validation, train)
+from builder.autoencoder import Autoencoder, Buffers
+from builder.evaluation import mse
+from builder.training import (QUICK, Adam, Progress, TrainConfig, batches, finetune, pretrain,
+                              random_init, split_validation, train)
 
 from .common import ROOT, threadpools
 
@@ -131,10 +134,65 @@ def speed(job: dict[str, Any]) -> dict[str, Any]:
         out["over_budget"] = False
     except OverBudget:
         out["over_budget"] = True
+    if job.get("profile") and job["impl"] == "numpy":
+        out["profile"] = profile_epoch(model, x, x_val, ds.x_test, cfg, np.random.default_rng(cfg.seed))
     epochs = progress.seconds("fine-tune")
     return {**out, "epoch_seconds": epochs[job["warmup"]:], "warmup_seconds": epochs[: job["warmup"]],
             "n_train": len(x), "n_eval": len(x_val) + len(ds.x_test),
             "batch_size": cfg.batch_size, "config": dataclasses.asdict(cfg)}
+
+
+def profile_epoch(model: Autoencoder, x: np.ndarray, x_val: np.ndarray, x_test: np.ndarray,
+                  cfg: TrainConfig, rng: np.random.Generator, reps: int = 3) -> dict[str, float]:
+    """Seconds of one fine-tuning epoch in each of its parts, each timed alone (best of
+    `reps`) on the epoch's own batches, as `finetune` runs them: gathering the batches,
+    the matrix products of backprop, the rest of backprop (units, bias sums, loss:
+    elementwise passes and Python), Adam, and the validation and test MSE."""
+    model, theta = model.flat()
+    g = np.zeros_like(theta)
+    opt = Adam(theta, cfg, model.W)
+    idx = list(batches(len(x), cfg.batch_size, rng))
+    bufs = {n: Buffers(model, n, g) for n in {len(i) for i in idx}}
+
+    def gather() -> None:
+        for i in idx:
+            np.take(x, i, axis=0, out=bufs[len(i)].x)
+
+    def backprop() -> None:
+        for i in idx:
+            model.loss_and_grads(bufs[len(i)].x, bufs[len(i)])
+
+    def products() -> None:  # the GEMMs of backprop alone, on the same buffers
+        for i in idx:
+            b = bufs[len(i)]
+            for k, W in enumerate(model.W):
+                np.matmul(b.h[k], W, out=b.h[k + 1])
+                np.matmul(b.h[k].T, b.d[k], out=b.dW[k])
+                if k:
+                    np.matmul(b.d[k], W.T, out=b.d[k - 1])
+
+    def adam() -> None:
+        for _ in idx:
+            opt.step(g, 0.0)  # the same work; a zero step leaves θ as it is
+
+    def evaluate() -> None:
+        mse(model, x_val)
+        mse(model, x_test)
+
+    def best(fn: Callable[[], None]) -> float:
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    gather()
+    with np.errstate(over="ignore", invalid="ignore"):
+        parts = {"gather": best(gather), "backprop": best(backprop), "products": best(products),
+                 "adam": best(adam), "evaluate": best(evaluate)}
+    parts["backprop_rest"] = parts.pop("backprop") - parts["products"]
+    return parts
 
 
 def quality(job: dict[str, Any]) -> dict[str, Any]:

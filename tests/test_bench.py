@@ -114,7 +114,10 @@ def fake_results() -> dict:
                   "macs_epoch": common.macs_epoch(8100, 1900),
                   "threads": {k: {"numpy": t(1.0, 1.2), "torch": t(2.0, 2.2), "ratio": 0.5,
                                   "ratio_rounds": t(0.45, 0.55), "runs_over_budget": 0,
-                                  "pretrain_seconds": t(5.0, 6.0)} for k in ("1", "2")}},
+                                  "pretrain_seconds": t(5.0, 6.0),
+                                  "profile": {"products": t(0.5, 0.6), "backprop_rest": t(0.1),
+                                              "adam": t(0.2), "evaluate": t(0.05),
+                                              "gather": t(0.02)}} for k in ("1", "2")}},
         "train_config": {"rbm_lr": [0.01] * 4, "rbm_epochs": 20},
         "build": {"seconds": t(90.0), "stages": {"data": 1.0, "pretrain": 10.0, "total": 80.0}},
         "quality": [{"data": "MNIST", "methods": {
@@ -141,7 +144,9 @@ def test_markdown_table_has_every_section_and_straight_columns() -> None:
     for needle in ("aedemo numpy, 1 thread", "PyTorch, 2 threads", "ratio aedemo / PyTorch",
                    "pretraining, aedemo, 2 threads", "GEMM 1024³, PyTorch, 1 thread",
                    "`aedemo build`", "PCA-2", "aedemo, pretrained", "aedemo, no pretraining",
-                   "file://", "p99", "1,024 points", "gzip -9", "84,700", "GFLOP/s"):
+                   "file://", "p99", "1,024 points", "gzip -9", "84,700", "GFLOP/s",
+                   "1 thread: matrix products (s) | 0.550 |", "50 % of the epoch; rest of backprop 0.10",
+                   "the measured epoch takes 8.0 × that"):
         assert needle in text, needle
     json.dumps(fake_results(), allow_nan=False)  # what goes into bench.json is plain JSON
 
@@ -254,7 +259,9 @@ def test_torch_finetune_follows_aedemo_epoch_by_epoch(torch_ref) -> None:
 
 def test_worker_times_epochs_in_its_own_process(tmp_path) -> None:
     r = run_worker({"kind": "speed", "impl": "numpy", "seed": 0, "epochs": 1, "warmup": 0,
-                    "cache": str(tmp_path / "data.npz")}, threads=1)
+                    "cache": str(tmp_path / "data.npz"), "profile": True}, threads=1)
     assert len(r["epoch_seconds"]) == 1 and r["epoch_seconds"][0] > 0
+    assert set(r["profile"]) == {"gather", "products", "backprop_rest", "adam", "evaluate"}
+    assert 0 < r["profile"]["products"] < r["epoch_seconds"][0] * 2
     assert r["n_train"] + r["n_eval"] == 10_000 and r["batch_size"] == TrainConfig.batch_size
     assert all(p["num_threads"] == 1 for p in r["runtime"]["threadpools"])

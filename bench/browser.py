@@ -150,6 +150,7 @@ class Chromium:
         self._pw = sync_playwright().start()
         self.version: str | None = None
         self.foreign_requests: list[str] = []
+        self.requests: list[str] = []   # the local URLs of the last page opened, in order
 
     def close(self) -> None:
         self._pw.stop()
@@ -163,33 +164,60 @@ class Chromium:
         try:
             page = browser.new_context(viewport=VIEWPORT).new_page()
             page.set_default_timeout(TIMEOUT_MS)
-            page.on("request", lambda r: None if r.url.startswith(
-                (local, "file:", "blob:", "data:")) else self.foreign_requests.append(r.url))
+            self.requests = []
+            page.on("request", lambda r: (self.requests.append(r.url) if r.url.startswith(local) else None)
+                    if r.url.startswith((local, "file:", "blob:", "data:")) else self.foreign_requests.append(r.url))
             page.goto(url, wait_until="commit")
             yield page
         finally:
             browser.close()
 
 
-def cold_loads(chrome: Chromium, urls: dict[str, str], loads: int,
+def cold_loads(chrome: Chromium, urls: dict[str, str], loads: int, site: Path | None = None,
                log=lambda s: None) -> dict[str, dict[str, Any]]:
-    """`loads` cold loads of each URL, alternating between them; ms from navigation start."""
+    """`loads` cold loads of each URL, alternating between them; ms from navigation start.
+
+    Each cold load is followed by a warm reload in the same browser (its cache and the
+    compiled WebAssembly kept), timed the same way. Over http, with `site`, the files a
+    visitor downloads until everything has loaded (`visitor`: each one's bytes, gzip -9).
+    """
     raw: dict[str, list[dict[str, Any]]] = {mode: [] for mode in urls}
+    warm: dict[str, list[dict[str, Any]]] = {mode: [] for mode in urls}
+    visitor: dict[str, int] = {}
     for i in range(loads):
         for mode, url in urls.items():
             local = url if mode == "http" else "file:"
             with chrome.open(url, local) as page:
                 raw[mode].append(page.evaluate(WAIT_FIRST_IMAGE))
+                if mode == "http" and site is not None and not visitor:
+                    page.wait_for_function("() => window.aedemo && window.aedemo.timings.loaded")
+                    visitor = downloaded(site, url, chrome.requests)
+                page.reload(wait_until="commit")
+                warm[mode].append(page.evaluate(WAIT_FIRST_IMAGE))
             log(f"  cold load {i + 1}/{loads} {mode}: first image at "
-                f"{raw[mode][-1]['firstImage']:.0f} ms")
+                f"{raw[mode][-1]['firstImage']:.0f} ms, warm reload {warm[mode][-1]['firstImage']:.0f} ms")
     out: dict[str, dict[str, Any]] = {}
     for mode, runs in raw.items():
         out[mode] = {
             "first_image_ms": timing(r["firstImage"] for r in runs),
             "ready_ms": timing(r["ready"] for r in runs if r["ready"] is not None),
             "scatter_ms": timing(r["scatter"] for r in runs if r["scatter"] is not None),
+            "warm_first_image_ms": timing(r["firstImage"] for r in warm[mode]),
             "source": runs[0]["source"] if runs else None,
         }
+    if visitor:
+        out["http"]["visitor_gzip_bytes"] = visitor
+    return out
+
+
+def downloaded(site: Path, base: str, urls: list[str]) -> dict[str, int]:
+    """The site files behind `urls` (under `base`), each with its size compressed by gzip -9."""
+    out = {}
+    for url in urls:
+        rel = url.split("?", 1)[0].split("#", 1)[0][len(base):] or "index.html"
+        path = site / rel
+        if path.is_file() and rel not in out:
+            out[rel] = len(gzip.compress(path.read_bytes(), compresslevel=9, mtime=0))
     return out
 
 
@@ -222,7 +250,7 @@ def measure(site: Path, decoder: bytes, loads: int, calls: int, batch: int, batc
     try:
         with serve(site) as http_url, serve(site, isolate=True) as isolated_url:
             loads_out = cold_loads(chrome, {"http": http_url, "file": (site / "index.html").as_uri()},
-                                   loads, log)
+                                   loads, site, log)
             with chrome.open(isolated_url, isolated_url) as page:
                 page.evaluate(WAIT_FIRST_IMAGE)
                 latency = decode_latency(page, calls)

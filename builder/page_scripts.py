@@ -19,3 +19,6 @@ SCRIPTS = (
     # state, frame loop, wiring
     "app.js",
 )
+
+# Loaded first, in <head>, not deferred: starts the first image's downloads at once.
+BOOT = "boot.js"

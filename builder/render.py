@@ -24,17 +24,23 @@ aedemo site (`sitedir`):
     of every file written);
   - `assets/<script>.<hash>.js` (one per entry of `SCRIPTS`, loaded in that order),
     `assets/style.<hash>.css`;
-  - `vendor/onnxruntime-web-<version>/ort.wasm.min.js`;
+  - `vendor/onnxruntime-web-<version>/`: `ort.wasm.min.js`, and beside it the glue
+    `ort-wasm-simd-threaded.mjs` and the raw `ort-wasm-simd-threaded.wasm`, which the
+    runtime takes over http (the browser compiles the WebAssembly while it downloads
+    and can keep the compiled code for the next visit);
+  - `assets/boot.<hash>.js`, loaded first and not deferred: it starts every download
+    the first image needs at once (preload hints, by protocol);
   - `data/*.<hash>.js`: classic scripts that each put one value into
-    `window.AEDEMO_DATA` — the wasm binary (gzip, base64), the wasm glue module
-    (its source, which the page turns into a `blob:` URL), the decoder and encoder
+    `window.AEDEMO_DATA` — for file:// only, the wasm binary (gzip, base64) and the
+    wasm glue module (its source, which the page turns into a `blob:` URL); the decoder and encoder
     models (base64), the points (int16-quantised, base64) and the real digits shown
     beside the decoded image (at most `MAX_DIGITS` test images as uint8 indices into
     a grey-level palette, gzip, base64; their float32 codes and labels).
 
-Everything the page loads is a classic script with a relative URL, so the same
-files work over http (GitHub Pages under a sub-path, any local server) and from
-`file://`, where fetch() and module imports of other files are refused. Names
+Everything the page loads from file:// is a classic script with a relative URL, so the
+same files work over http (GitHub Pages under a sub-path, any local server) and from
+`file://`, where fetch() and module imports of other files are refused; over http the
+runtime lets onnxruntime-web import its glue and stream its WebAssembly instead. Names
 carry a hash of their content, so browsers never mix an old file with a new page.
 The output depends only on the inputs: no timestamps, gzip with mtime 0, sorted
 iteration, a fixed drawing order for the points.
@@ -58,7 +64,7 @@ from . import layout
 from .card import card_context, installed_versions
 from .files import BuildError
 from .metrics import Metrics
-from .page_scripts import SCRIPTS
+from .page_scripts import BOOT, SCRIPTS
 from .sitedir import MARKER, check_site, marker_bytes, replace_site
 from .story import story_context
 from .theme import COLOURS, PALETTE, UNIT_NAMES
@@ -223,6 +229,8 @@ def _shared_files(env: jinja2.Environment, out: dict[str, bytes], templates: Pat
     vendor = f"vendor/onnxruntime-web-{ort_version}"
     files = {
         "ort": f"{vendor}/ort.wasm.min.js",
+        "mjs": f"{vendor}/{ORT_FILES[1]}",
+        "wasm_raw": f"{vendor}/{ORT_FILES[2]}",
         "wasm": _data_file(
             env, out, "wasm",
             base64.b64encode(gzip.compress(ort_files[2], compresslevel=9, mtime=0)).decode(),
@@ -242,9 +250,12 @@ def _shared_files(env: jinja2.Environment, out: dict[str, bytes], templates: Pat
                                 env.get_template("card.css").render(theme=COLOURS).encode()),
     }
     out[files["ort"]] = ort_files[0]
+    out[files["mjs"]] = ort_files[1]
+    out[files["wasm_raw"]] = ort_files[2]
     out["favicon.svg"] = env.get_template("favicon.svg").render(palette=PALETTE, theme=COLOURS).encode()
     scripts = [_add_hashed(out, f"assets/{Path(name).stem}", ".js", _read(templates / name))
                for name in SCRIPTS]
+    files["boot"] = _add_hashed(out, f"assets/{Path(BOOT).stem}", ".js", _read(templates / BOOT))
     return {"files": files, "scripts": scripts}
 
 
@@ -271,7 +282,8 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
     }
     files = {k: up + v for k, v in files.items()}
     page_config = {
-        "files": {k: files[k] for k in ("ort", "wasm", "glue", "decoder", "encoder", "points", "digits", "units")},
+        "files": {k: files[k] for k in ("ort", "mjs", "wasm_raw", "wasm", "glue", "decoder", "encoder",
+                                        "points", "digits", "units")},
         "classes": classes,
         "palette": list(PALETTE[: len(classes)]),
         "theme": COLOURS,

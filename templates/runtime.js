@@ -50,6 +50,25 @@
     return new Uint8Array(await new Response(stream).arrayBuffer());
   }
 
+  /** Compile WebAssembly from a byte stream while it arrives. */
+  function compileStreaming(stream) {
+    return WebAssembly.compileStreaming(new Response(stream, { headers: { 'Content-Type': 'application/wasm' } }));
+  }
+
+  /**
+   * A module that wraps onnxruntime-web's glue (at `glueUrl`) so that it instantiates the
+   * WebAssembly compiled ahead (window.AEDEMO_WASM, a Promise of a WebAssembly.Module)
+   * instead of fetching and compiling it itself: Emscripten's `instantiateWasm` hook.
+   */
+  function precompiledGlue(glueUrl) {
+    return `import factory from ${JSON.stringify(glueUrl)};
+export default (options = {}) => factory({ ...options, instantiateWasm(imports, done) {
+  window.AEDEMO_WASM.then((module) => WebAssembly.instantiate(module, imports).then((instance) => done(instance, module)));
+  return {};
+} });
+`;
+  }
+
   /** Little-endian float32 values packed in base64. */
   function float32s(text) {
     const bytes = fromBase64(text);
@@ -111,10 +130,17 @@
       if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') {
         throw new NoWebAssembly('WebAssembly is not available');
       }
+      // The WebAssembly is compiled while its bytes arrive, and handed to onnxruntime-web
+      // compiled: over http streamed from beside ort.wasm.min.js (boot.js starts that at
+      // once; the browser can keep the compiled code for the next visit), from file://,
+      // where fetch() and import() of files fail, gunzipped from its data script.
+      const http = location.protocol === 'http:' || location.protocol === 'https:';
+      const boot = window.AEDEMO_BOOT || {};
+      const compiled = http ? (boot.wasm || WebAssembly.compileStreaming(fetch(files.wasm_raw))) : null;
       const [, wasm, glue, model] = await Promise.all([
         loadScript(files.ort),
-        take(files.wasm, 'wasm'),
-        take(files.glue, 'glue'),
+        http ? null : take(files.wasm, 'wasm'),
+        http ? null : take(files.glue, 'glue'),
         take(files.decoder, 'decoder'),
       ]);
       mark('scripts');
@@ -122,9 +148,12 @@
       env.logLevel = 'error';
       env.wasm.numThreads = 1;   // threads need cross-origin isolation, which static hosts cannot give
       env.wasm.proxy = false;
-      env.wasm.wasmBinary = await gunzip(fromBase64(wasm));
+      window.AEDEMO_WASM = compiled || compileStreaming(new Response(fromBase64(wasm)).body
+        .pipeThrough(new DecompressionStream('gzip')));
+      const glueUrl = http ? new URL(files.mjs, document.baseURI).href
+        : URL.createObjectURL(new Blob([glue], { type: 'text/javascript' }));
+      env.wasm.wasmPaths = { mjs: URL.createObjectURL(new Blob([precompiledGlue(glueUrl)], { type: 'text/javascript' })) };
       mark('unpacked');
-      env.wasm.wasmPaths = { mjs: URL.createObjectURL(new Blob([glue], { type: 'text/javascript' })) };
       const session = await InferenceSession.create(fromBase64(model), { executionProviders: ['wasm'] });
       mark('ready');
       return session;

@@ -66,7 +66,11 @@ def test_site_has_the_page_its_assets_and_nojekyll(rendered):
         assert any(re.fullmatch(rf"assets/{stem}\.[0-9a-f]{{10}}\.js", name) for name in tree), script
     assert any(re.fullmatch(r"assets/style\.[0-9a-f]{10}\.css", name) for name in tree)
     assert config["files"]["ort"] == "vendor/onnxruntime-web-1.30.0/ort.wasm.min.js"
-    assert not any(name.endswith((".wasm", ".mjs", ".map")) for name in tree), "only classic scripts"
+    vendor = "vendor/onnxruntime-web-1.30.0/"
+    assert {n for n in tree if n.endswith((".wasm", ".mjs", ".map"))} == {
+        vendor + "ort-wasm-simd-threaded.mjs", vendor + "ort-wasm-simd-threaded.wasm"}, "over http only"
+    assert tree[vendor + "ort-wasm-simd-threaded.wasm"] == (ORT_DIST / "ort-wasm-simd-threaded.wasm").read_bytes()
+    assert config["files"]["wasm_raw"] == vendor + "ort-wasm-simd-threaded.wasm"
     assert figures["files"] == len(tree)
     assert figures["bytes"] == sum(len(b) for b in tree.values())
     assert 0 < figures["gzip_bytes"] < figures["bytes"]
@@ -80,6 +84,7 @@ def test_page_is_self_contained_with_relative_urls_and_csp(rendered):
     html = (site / "index.html").read_text()
     csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', html).group(1)
     assert "default-src 'none'" in csp and "'wasm-unsafe-eval'" in csp and "blob:" in csp
+    assert "connect-src 'self'" in csp, "over http the runtime fetches its WebAssembly"
     assert "unsafe-inline" not in csp and "'unsafe-eval'" not in csp.replace("wasm-unsafe-eval", "")
     assert html.index("Content-Security-Policy") < html.index("<link")
     urls = re.findall(r'(?:src|href)="([^"]*)"', html)
@@ -87,6 +92,8 @@ def test_page_is_self_contained_with_relative_urls_and_csp(rendered):
     for url in urls:
         assert (site / url).is_file(), url
     # the page's scripts load in order, deferred, the libraries before the page itself
+    boot = re.search(r'<script src="assets/boot\.[0-9a-f]{10}\.js"></script>', html)
+    assert boot and boot.start() < html.index(" defer></script>"), "boot.js first, not deferred"
     scripts = re.findall(r'<script src="assets/([a-z]+)\.[0-9a-f]{10}\.js" defer></script>', html)
     assert scripts == [name.removesuffix(".js") for name in SCRIPTS] and scripts[-1] == "app"
     # no inline script or style or event handler that the CSP would block

@@ -66,7 +66,7 @@ from .files import BuildError
 from .metrics import Metrics
 from .page_scripts import BOOT, SCRIPTS
 from .sitedir import MARKER, check_site, marker_bytes, replace_site
-from .story import story_context
+from .story import plural, story_context
 from .theme import COLOURS, PALETTE, UNIT_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -285,6 +285,7 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
         "files": {k: files[k] for k in ("ort", "mjs", "wasm_raw", "wasm", "glue", "decoder", "encoder",
                                         "points", "digits", "units")},
         "classes": classes,
+        "plurals": [plural(c) for c in classes],
         "palette": list(PALETTE[: len(classes)]),
         "theme": COLOURS,
         "words": page["story"]["words"],

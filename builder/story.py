@@ -19,9 +19,25 @@ DIR = {("x", 1): "to the right", ("x", -1): "to the left", ("y", 1): "down", ("y
 
 
 def words(data_name: str) -> dict[str, str]:
-    """How the page names one item and several of the data set: `noun`, `nouns`."""
+    """How the page names one item and several of the data set: `noun`, `nouns`, and the
+    noun with its article, `a_noun` ("a digit", "an image")."""
     noun, nouns = NOUNS.get(data_name, ("image", "images"))
-    return {"noun": noun, "nouns": nouns, "Noun": noun.capitalize(), "Nouns": nouns.capitalize()}
+    a = "an" if noun[:1].lower() in "aeiou" else "a"
+    return {"noun": noun, "nouns": nouns, "Noun": _first_up(noun), "Nouns": _first_up(nouns),
+            "a_noun": f"{a} {noun}"}
+
+
+def plural(name: str) -> str:
+    """A class name in the plural: "5s", "Bags", "Dresses"."""
+    return name + ("es" if name.endswith(("s", "x", "z", "ch", "sh")) else "s")
+
+
+def pl(classes: list[str], k: int) -> str:
+    return plural(classes[k])
+
+
+def _first_up(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _pct(x: float) -> str:
@@ -41,13 +57,13 @@ def _split(f: dict, cls: list[str], w: dict) -> dict:
         g = s["groups"]
         rest = ", ".join(f"{len(h['groups'])} groups" for h in g[2:])
         paras.append(
-            f"The {cls[s['class']]}s do not form one cluster on this map but {len(g)} separate groups: "
+            f"The {pl(cls, s['class'])} do not form one cluster on this map but {len(g)} separate groups: "
             f"{g[0]['count']:,} of them ({_pct(g[0]['share'])}) in one, {g[1]['count']:,} "
             f"({_pct(g[1]['share'])}) in another{', and more in ' + rest if rest else ''}. "
             f"Can you find {'both groups' if len(g) == 2 else f'all {len(g)} groups'}?")
-        others = [cls[h["class"]] + "s" for h in split[1:]]
+        others = [pl(cls, h["class"]) for h in split[1:]]
         if others:
-            paras.append(f"{_and(others).capitalize()} split too.")
+            paras.append(f"{_first_up(_and(others))} split too.")
         paras.append(f"Beside this: the mean of the first group's test {w['nouns']} minus the mean of "
                      f"the second's, where one group has ink the other has not.")
     else:
@@ -57,9 +73,9 @@ def _split(f: dict, cls: list[str], w: dict) -> dict:
                      f"connected cluster.")
     if mixed:
         a, b = mixed[0]["classes"]
-        paras.append(f"The classes the 2-D code mixes up most are the {cls[a]}s and the {cls[b]}s: "
-                     f"reading the class off the 5 nearest codes, {mixed[0]['a_as_b']} test {cls[a]}s "
-                     f"land among the {cls[b]}s and {mixed[0]['b_as_a']} {cls[b]}s among the {cls[a]}s.")
+        paras.append(f"The classes the 2-D code mixes up most are the {pl(cls, a)} and the {pl(cls, b)}: "
+                     f"reading the class off the 5 nearest codes, {mixed[0]['a_as_b']} test {pl(cls, a)} "
+                     f"land among the {pl(cls, b)} and {mixed[0]['b_as_a']} {pl(cls, b)} among the {pl(cls, a)}.")
     return {"id": "groups", "title": "Groups", "paragraphs": paras,
             "action": "groups" if split else None,
             "label": "Reveal the groups" if split else None,
@@ -78,17 +94,15 @@ def _transitions(f: dict, cls: list[str], w: dict) -> dict:
     if not ts:
         return {"id": "transitions", "title": "Transitions", "action": None, "label": None,
                 "paragraphs": ["There is only one group on this map, so no transition between groups."]}
-    name = lambda t, end: cls[t[end]["class"]] + "s"  # noqa: E731
+    name = lambda t, end: pl(cls, t[end]["class"])  # noqa: E731
     smooth = min(ts, key=lambda t: (t["score"], t["from"]["class"], t["to"]["class"]))
     sharp = max(ts, key=lambda t: (t["score"], -t["from"]["class"], -t["to"]["class"]))
     steps = len(smooth["path"]) - 1
-    near = (f"about as close to a real {w['noun']} as real {w['nouns']} are to each other"
-            if smooth["unfamiliar"] <= 1.2 else
-            f"at most {_times(smooth['unfamiliar'])}× as far from any real {w['noun']} as real "
-            f"{w['nouns']} are from each other")
+    near = (f"no farther from a real {w['noun']} than {_times(smooth['unfamiliar'])}× the usual "
+            f"distance between two real {w['nouns']}")
     paras = [f"Walk from the {name(smooth, 'from')} to the {name(smooth, 'to')}: the decoded image "
              f"changes gradually, no step of {steps} carrying more than {_pct(smooth['jump'])} of the change, "
-             f"and every image on the way is {near} ({_times(smooth['unfamiliar'])}×)."]
+             f"and every image on the way is {near}."]
     abrupt = [t for t in ts if t["kind"] == "abrupt"]
     if abrupt:
         paras.append(f"Between the {name(sharp, 'from')} and the {name(sharp, 'to')} it is another story: "
@@ -110,36 +124,46 @@ def _translation(f: dict, cls: list[str], w: dict) -> dict:
     by = {(r["axis"], r["pixels"]): r for r in t["shifts"]}
     most = max(r["pixels"] for r in t["shifts"])
     one, two, far = by[("x", 1)], by[("x", 2)], by[("x", most)]
-    paras = [f"Move a {w['noun']} one pixel to the right and its code moves {_times(one['moved'])} of the "
+    paras = [f"Move {w['a_noun']} one pixel to the right and its code moves {_times(one['moved'])} of the "
              f"typical distance between two class centres; for {_pct(one['changed'])} of the test {w['nouns']} "
              f"the nearest class on the plane changes, and for {_pct(far['changed'])} at "
              f"{abs(far['pixels'])} pixels. To the network these are other images: two pixels over, "
-             f"a {w['noun']} covers only {_pct(two['overlap'])} of its own ink."]
+             f"{w['a_noun']} covers only {_pct(two['overlap'])} of its own ink."]
     ex = t["example"]
     if ex is not None:
         n = abs(ex["pixels"])
-        paras.append(f"Test {w['noun']} {ex['index']:,}, a {cls[ex['from']]}, lands among the "
-                     f"{cls[ex['to']]}s when it moves {n} pixel{'s' if n != 1 else ''} "
+        paras.append(f"Test {w['noun']} {ex['index']:,}, {_a(cls[ex['from']])}, lands among the "
+                     f"{pl(cls, ex['to'])} when it moves {n} pixel{'s' if n != 1 else ''} "
                      f"{DIR[(ex['axis'], 1 if ex['pixels'] > 0 else -1)]}.")
     return {"id": "translation", "title": "The weakness with translated shapes", "paragraphs": paras,
             "action": "shift" if ex is not None else None, "label": "Play the shift" if ex is not None else None}
 
 
-def _outside(w: dict) -> dict:
+def _outside(w: dict, cls: list[str]) -> dict:
+    letters = [c for c in cls if len(c) == 1 and c.isalpha()]
+    lead = ("Letters lie outside this data set: none of its classes is a letter." if not letters else
+            f"Some of this data set's classes are letters ({_and(letters)}); the others are not.")
     return {"id": "outside", "title": "Outside the data", "action": "outside", "label": "Draw the letter",
-            "paragraphs": [f"Letters are not {w['nouns']}. Where does the encoder put them, and what does "
-                           f"the decoder make of them?"],
+            "paragraphs": [f"{lead} Where does the encoder put a capital B, A or X, and what does the "
+                           f"decoder make of them?"],
             "measured": True}   # templates/story.js measures and writes the answer at page load
+
+
+def _a(name: str) -> str:
+    """A class name with its article: "a 5", "an 8", "an Ankle boot"."""
+    first = name.split()[0].lower() if name.split() else name
+    vowel = first[:1] in "aeiou" or first.startswith("8") or first in ("11", "18")
+    return f"{'an' if vowel else 'a'} {name}"
 
 
 def _roundtrip(f: dict, cls: list[str], w: dict) -> dict:
     r = f["roundtrip"]
     ends = sorted(range(len(r["ends"])), key=lambda c: (-r["ends"][c], c))
-    never = [cls[c] + "s" for c in range(len(r["ends"])) if r["ends"][c] == 0]
+    never = [pl(cls, c) for c in range(len(r["ends"])) if r["ends"][c] == 0]
     paras = [f"Feed the decoded image back to the encoder, again and again, as Iterate does: the code of a "
              f"test {w['noun']} stops moving after a median of {r['median_steps']:.0f} steps, and "
              f"{_pct(r['changed'])} of them end in another class than they started. "
-             f"{_pct(r['ends'][ends[0]]).capitalize()} end among the {cls[ends[0]]}s"
+             f"{_pct(r['ends'][ends[0]])} end among the {pl(cls, ends[0])}"
              + (f", none among the {_and(never)}." if never else ".")
              + (f" Each round trip loses a little of the image: a code travels a median "
                 f"{_times(r['moved'])} of the typical distance between two class centres." if r["moved"] > 0 else "")]
@@ -158,7 +182,7 @@ def story_context(findings: dict[str, Any], classes: list[str], data_name: str,
     are the test images, for the translation example's own pixels."""
     w = words(data_name)
     stops = [_split(findings, classes, w), _transitions(findings, classes, w),
-             _translation(findings, classes, w), _outside(w), _roundtrip(findings, classes, w)]
+             _translation(findings, classes, w), _outside(w, classes), _roundtrip(findings, classes, w)]
     return {
         "words": w,
         "stops": [{**STOP, **stop} for stop in stops],

@@ -84,7 +84,7 @@
     let outside = null;          // the letters measured: [{letter, code, lands, back, returns}]
     let next = 0;                // the letter the draw button draws next
 
-    const plural = (k) => `${classes[k]}s`;
+    const plural = (k) => (config.plurals ? config.plurals[k] : `${classes[k]}s`);   // builder/story.py plural()
     const runnable = (name) => can.has(NEEDS[name])
       && (name === 'outside' ? Boolean(outside && outside.length) : Boolean(actions[name]));
 

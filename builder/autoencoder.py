@@ -3,6 +3,8 @@
 Reads and writes `weights.npz`. Encoder 784→100→50→25→2 (ReLU hidden units, linear
 code), decoder mirrored 2→25→50→100→784 (ReLU hidden units, sigmoid or ReLU output).
 A layer computes `y = x @ W + b` with `W` of shape `(n_in, n_out)`; everything is float32.
+Training works on one flat parameter vector θ (`Autoencoder.flat`, `views`) and writes
+every activation and gradient into `Buffers` allocated once per batch size.
 
 Display coordinates of a code `z` are `u = sign(z)·ln(1+|z|)` (`symlog`); the
 decoder page maps `u` back with `symexp`.
@@ -64,12 +66,6 @@ def activate(kind: str, a: np.ndarray) -> np.ndarray:
     return a
 
 
-def layer_shapes(sizes: tuple[int, ...]) -> list[tuple[int, int]]:
-    """`(n_in, n_out)` of each layer of the unrolled net of encoder widths `sizes`."""
-    s = unrolled(sizes)
-    return list(zip(s, s[1:]))
-
-
 def views(theta: np.ndarray, shapes: list[tuple[int, int]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """`W[i] (n_in, n_out)` and `b[i] (n_out,)` as views of one flat vector `theta`.
 
@@ -86,6 +82,7 @@ def views(theta: np.ndarray, shapes: list[tuple[int, int]]) -> tuple[list[np.nda
 
 
 def n_params(shapes: list[tuple[int, int]]) -> int:
+    """Numbers in the flat vector of layers of `shapes`: each `W` and its `b`."""
     return sum((m + 1) * n for m, n in shapes)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .activations import activate
 from .files import npz_bytes, write_bytes_atomic
 
 SIZES = (784, 100, 50, 25, 2)
@@ -48,22 +49,6 @@ def layer_activations(n_layers: int, output: str) -> list[str]:
     code = n_layers // 2 - 1
     return ["linear" if i == code else output if i == n_layers - 1 else "relu"
             for i in range(n_layers)]
-
-
-def activate(kind: str, a: np.ndarray) -> np.ndarray:
-    """Units of type `kind` applied to the pre-activations `a` in place; returns `a`.
-
-    The same values as `activations.relu` and `activations.sigmoid` (½(1 + tanh(a/2)),
-    each step rounded alike), without temporaries; `linear` leaves `a` as it is.
-    """
-    if kind == "relu":
-        np.maximum(a, 0, out=a)
-    elif kind == "sigmoid":
-        a *= 0.5
-        np.tanh(a, out=a)
-        a *= 0.5
-        a += 0.5
-    return a
 
 
 def views(theta: np.ndarray, shapes: list[tuple[int, int]]) -> tuple[list[np.ndarray], list[np.ndarray]]:

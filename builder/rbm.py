@@ -15,8 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .activations import relu, sigmoid
-from .autoencoder import activate
+from .activations import activate, relu, sigmoid
 from .files import BuildError
 
 F32 = np.float32

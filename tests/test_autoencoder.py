@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from builder.activations import relu, sigmoid
-from builder.autoencoder import Autoencoder, Buffers, activate, symexp, symlog, views
+from builder.activations import activate, relu, sigmoid
+from builder.autoencoder import Autoencoder, Buffers, symexp, symlog, views
 
 SMALL = (9, 6, 5, 4, 2)
 

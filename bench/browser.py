@@ -13,6 +13,9 @@ What the page offers and what is measured with it (templates/api.js, window.aede
     of 100 µs, and in runs of 100 sequential calls, which needs no fine clock.
   - a batch of points: `aedemo.decodeBatch(Float32Array(2n))` when the page has it,
     else an `ort.InferenceSession` of the page's own onnxruntime-web and decoder bytes.
+  - one refresh of each map over the plane (Smooth, Unfamiliar) for the default view:
+    the map's button switched on, the refresh's own `ms` (and of it the batched decode,
+    `decodeMs`) read from `aedemo.plane.maps()` once it is fresh, switched off; repeated.
 """
 
 from __future__ import annotations
@@ -140,6 +143,26 @@ DECODE_BATCH = """async ([decoderB64, n, reps]) => {
 }"""
 
 
+# Each map switched on (its button), timed by the page from the start of its refresh to
+# its shaded result, and switched off again; null when the page has no maps.
+MAP_REFRESH = """async ([name, reps]) => {
+  await window.aedemo.loaded;
+  const button = document.getElementById(`${name}-toggle`);
+  if (!button || !window.aedemo.plane.maps) return null;
+  const ms = [], decodeMs = [];
+  let cells = 0;
+  for (let r = 0; r < reps; r++) {
+    button.click();
+    for (let m = null; !(m && m.fresh); await new Promise((done) => setTimeout(done, 5))) {
+      m = window.aedemo.plane.maps()[name];
+      if (m && m.fresh) { ms.push(m.ms); decodeMs.push(m.decodeMs); cells = m.values.length; }
+    }
+    button.click();
+  }
+  return { ms, decodeMs, cells };
+}"""
+
+
 class Chromium:
     """Playwright's sync API on Debian's chromium; one browser process per `open`."""
 
@@ -242,6 +265,18 @@ def decode_batch(page: Any, decoder: bytes, n: int, reps: int) -> dict[str, Any]
     return {"points": n, "ms": timing(r["ms"]), "how": r["how"]}
 
 
+def map_refresh(page: Any, reps: int = 6) -> dict[str, Any] | None:
+    """One refresh of each map for the default view: the first (cold) and the others."""
+    out: dict[str, Any] = {}
+    for name in ("smooth", "unfamiliar"):
+        r = page.evaluate(MAP_REFRESH, [name, reps])
+        if r is None:
+            return None
+        out[name] = {"cells": r["cells"], "first_ms": r["ms"][0], "ms": timing(r["ms"][1:]),
+                     "decode_ms": timing(r["decodeMs"][1:])}
+    return out
+
+
 def measure(site: Path, decoder: bytes, loads: int, calls: int, batch: int, batch_reps: int,
             executable: Path = CHROMIUM, log=lambda s: None) -> dict[str, Any]:
     """Everything the bench measures in the browser, on the rendered `site`."""
@@ -258,11 +293,15 @@ def measure(site: Path, decoder: bytes, loads: int, calls: int, batch: int, batc
                     f"(clock {latency['clock_resolution_us']} µs)")
                 batch_out = decode_batch(page, decoder, batch, batch_reps)
                 log(f"  decode {batch} points: {batch_out['ms']['median']:.1f} ms")
+                maps_out = map_refresh(page)
+                for name, m in (maps_out or {}).items():
+                    log(f"  {name} map, one refresh of {m['cells']} cells: {m['ms']['median']:.0f} ms")
         return {
             "chromium": chrome.version,
             "loads": loads_out,
             "decode": latency,
             "batch": batch_out,
+            "maps": maps_out,
             "foreign_requests": len(chrome.foreign_requests),
         }
     finally:

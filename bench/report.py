@@ -167,6 +167,12 @@ def browser_rows(r: dict[str, Any]) -> list[Row]:
     bt = b["batch"]
     rows.append(("browser", f"decode {bt['points']:,} points at once (ms)", med(bt["ms"]), span(bt["ms"]),
                  f"{rate(macs * bt['points'], bt['ms']['median'] / 1e3)}; {bt['how']}"))
+    for name, label in (("smooth", "smoothness"), ("unfamiliar", "unfamiliar")):
+        m = (b.get("maps") or {}).get(name)
+        if m:
+            rows.append(("browser", f"{label} map, one refresh of the default view (ms)", med(m["ms"]),
+                         span(m["ms"]), f"{m['cells']} cells; of it the batched decode {med(m['decode_ms'])} ms; "
+                         f"first refresh {num(m['first_ms'])} ms; {m['ms']['n']} more"))
     return rows
 
 

@@ -12,10 +12,10 @@ tests match `assets/[a-z]+.<hash>.js`). docs/page-scripts.md maps what each one 
 SCRIPTS = (
     # libraries
     "runtime.js", "mnist.js", "nearest.js", "share.js", "format.js", "latest.js", "pad.js", "letters.js",
-    "marks.js",
+    "marks.js", "transforms.js", "maps.js",
     # the page's parts
-    "view.js", "plane.js", "overlays.js", "stamps.js", "strip.js", "preview.js", "padpanel.js",
-    "story.js", "input.js", "sharing.js", "api.js",
+    "status.js", "view.js", "plane.js", "overlays.js", "stamps.js", "strip.js", "layers.js", "preview.js", "probe.js",
+    "padpanel.js", "story.js", "input.js", "sharing.js", "api.js",
     # state, frame loop, wiring
     "app.js",
 )

@@ -5,6 +5,8 @@
  *   aedemo.loaded                Promise that settles when the encoder and the real digits are there too
  *   aedemo.decode(u1, u2)        Promise of a Float32Array with side*side grey levels
  *   aedemo.decodeBatch(u)        u: 2n numbers [u1, u2, ...] → Promise of a Float32Array of n*side*side
+ *   aedemo.decodeLayers(u1, u2)  Promise of {image, layers: [Float32Array, ...]}: the decoder's hidden
+ *                                layers (config.decoderLayers) from the same run as the image
  *   aedemo.encode(pixels)        side*side values in [0, 1] → Promise of [u1, u2]
  *   aedemo.encodeBatch(images)   n*side*side values → Promise of a Float32Array of 2n
  *   aedemo.iterate(u1, u2)       Promise of the encode→decode path [[u1, u2], ...]
@@ -15,9 +17,13 @@
  *   aedemo.plane                 the plane (for tests and tools): toPlane, toScreen, cursor(),
  *                                stamps(), dpr(), view(), tiles(), drift(), paths(), marker(),
  *                                selected(), strip(), dimmed() (the classes the story dims),
- *                                rings(), trail() (the story's marks, plane points)
+ *                                rings(), trail() (the story's marks, plane points),
+ *                                maps() ({smooth, unfamiliar}: each map's cells and values, or null)
  *   aedemo.pad                   the pad: raster(), input(), settled(), code(), loadDigit(i),
- *                                clear(), size
+ *                                clear(), size, trail() (the probe's trail of codes),
+ *                                probe() (its settings), act(name) (a probe action)
+ *   aedemo.layers                shown() ({u, layers} the layer panel shows, or null), unit()
+ *                                (the unit hovered, {layer, index}, or null)
  *   aedemo.story                 the story's actions: run(name, letter), state() ({running,
  *                                last, runs, active}), outside() (the letters measured)
  * Everything returned is a copy or a fresh object, except selected() (the selection's point).
@@ -36,6 +42,7 @@
       loaded: rt.loaded.then(() => api),
       decode: rt.decode,
       decodeBatch: rt.decodeBatch,
+      decodeLayers: (u1, u2) => rt.decodeLayers(u1, u2).then(({ image, layers }) => ({ image, layers })),
       encode: rt.encode,
       encodeBatch: rt.encodeBatch,
       iterate: (u1, u2) => rt.iterate(u1, u2),
@@ -64,6 +71,7 @@
         dimmed: drawing.dimmed,
         rings: story.rings,
         trail: story.trail,
+        maps: overlays.maps,
       },
       pad: {
         raster: pad.raster,
@@ -73,7 +81,11 @@
         loadDigit: pad.loadDigit,
         clear: pad.clear,
         size: pad.size,
+        trail: pad.trail,
+        probe: pad.probe.state,
+        act: pad.probe.act,
       },
+      layers: { shown: preview.layers, unit: preview.unit },
       story: { run: story.run, state: story.state, outside: story.outside },
     };
     // The promises above settle for the page's own use too; a failure is reported by the page.

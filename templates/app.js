@@ -1,17 +1,18 @@
 /*
- * aedemo page: the scatter of the 2-D code, the decoder under the pointer, the drawing
- * pad and the encoder, the tools that explore the plane (zoom and pan, a grid of
- * decoded tiles, the drift field, encode→decode iterations, strips, links) and the
- * story's "Show me" actions.
+ * aedemo page: the scatter of the 2-D code, the decoder under the pointer with its
+ * layers, the drawing pad with its probe kit and the encoder, the tools that explore
+ * the plane (zoom and pan, a grid of decoded tiles, the drift field, the smoothness and
+ * unfamiliarity maps, encode→decode iterations, strips, links) and the story's
+ * "Show me" actions.
  *
  * The scripts loaded before this file put themselves into window.AEDEMO_LIB: the
- * libraries (runtime, mnist, nearest, share, format, latest, pad, letters, marks) and
- * the page's parts (view, plane, overlays, stamps, strip, preview, padPanel, story,
- * input, sharing); docs/page-scripts.md maps them.
+ * libraries (runtime, mnist, nearest, share, format, latest, pad, letters, marks,
+ * transforms, maps) and the page's parts (status, view, plane, overlays, stamps, strip,
+ * layers, preview, probe, padPanel, story, input, sharing); docs/page-scripts.md maps them.
  *
  * Owns: the page configuration, what has loaded (points, digits, which models are
- * ready), the frame loop and what it must redraw, the status line, the public API.
- * May touch: the plane element's data-* attributes, the status and hint, the toolbar
+ * ready), the frame loop and what it must redraw, the public API (the status line is
+ * status.js's). May touch: the plane element's data-* attributes, the hint, the toolbar
  * buttons and legend chips, the screen canvas (through plane.js). It creates the parts
  * and wires them together; every other piece of state lives in its part.
  *
@@ -39,10 +40,9 @@
   const ctx = canvas.getContext('2d', { alpha: false });
   const previewBox = $('preview');
   const hint = $('hint');
-  const status = $('status');
-  const statusText = $('status-text');
   const buttons = {
-    grid: $('grid-toggle'), drift: $('drift-toggle'), iterate: $('iterate'),
+    grid: $('grid-toggle'), drift: $('drift-toggle'), smooth: $('smooth-toggle'), unfamiliar: $('unfamiliar-toggle'),
+    iterate: $('iterate'),
     link: $('copy-link'), png: $('download'), clear: $('clear'),
     padClear: $('pad-clear'), padRandom: $('pad-random'), stripClose: $('strip-close'),
     viewReset: $('view-reset'),
@@ -56,13 +56,16 @@
   let digits = null;           // the real digits and their search index
   let decoderReady = false;
   let encoderReady = false;
-  let failed = false;
   const dirty = { layout: true, dots: true, base: true, plane: true };
   let frameRequested = false;
   let pendingSize = null;      // the canvas's device-pixel size, when the browser reports it
 
   // ---------------------------------------------------------------- the page's parts
 
+  const status = lib.status.create({
+    status: $('status'), text: $('status-text'), hint, plane, words, NoWebAssembly: lib.runtime.NoWebAssembly,
+  });
+  const { fail } = status;
   const marks = lib.marks.create(theme);
   const view = lib.view.create({
     extent: () => points,
@@ -73,14 +76,18 @@
     canvas, theme, palette: config.palette, classes: config.classes, view, marks, points: () => points,
   });
   const overlays = lib.overlays.create({
-    rt, side: SIDE, view, element: plane, fail,
+    rt, side: SIDE, view, element: plane, fail, digits: () => digits, legend: $('map-legend'), ink: theme.ink,
     deviceSize: () => [canvas.width, canvas.height],
-    canRun: (name) => name !== 'drift' || encoderReady,
-    redraw: (name) => invalidate(name === 'grid' ? 'base' : 'plane'),
+    canRun: (name) => (name !== 'drift' && name !== 'unfamiliar') || encoderReady,
+    redraw: (name) => invalidate(name === 'drift' ? 'plane' : 'base'),
   });
   const preview = lib.preview.create({
-    rt, side: SIDE, classes: config.classes, digits: () => digits, done: requestFrame, fail, mark,
-    elements: { figure: previewBox, canvas: $('digit'), out1: $('u1'), out2: $('u2'), nearestBox: $('nearest') },
+    rt, side: SIDE, classes: config.classes, theme, digits: () => digits, done: requestFrame, fail, mark,
+    covered: (u) => {
+      const [x, y] = view.toScreen(u[0], u[1]);
+      return x <= previewBox.offsetLeft + previewBox.offsetWidth && y <= previewBox.offsetTop + previewBox.offsetHeight;
+    },
+    elements: { figure: previewBox, canvas: $('digit'), out1: $('u1'), out2: $('u2'), nearestBox: $('nearest'), layers: $('layers') },
   });
   const stamps = lib.stamps.create({
     rt, side: SIDE, view, fail,
@@ -96,7 +103,7 @@
   });
   const pad = lib.padPanel.create({
     rt, side: SIDE, classes: config.classes, words, theme, digits: () => digits, wake: requestFrame, markerChanged, fail,
-    elements: { canvas: $('pad'), input: $('pad-input'), output: $('pad-output'), note: $('pad-note') },
+    elements: { canvas: $('pad'), input: $('pad-input'), output: $('pad-output'), note: $('pad-note'), probe: $('probe') },
   });
   const story = lib.story.create({
     config, rt, root: $('story'), planeElement: plane, view, plane: drawing, points: () => points, stamps,
@@ -211,8 +218,10 @@
     else buttons.iterate.removeAttribute('aria-busy');
   }
 
+  /** One overlay on or off (a map switches the other off): every toggle shows what is on. */
   function toggleOverlay(name) {
-    buttons[name].setAttribute('aria-pressed', String(overlays.toggle(name)));
+    overlays.toggle(name);
+    for (const n of ['grid', 'drift', 'smooth', 'unfamiliar']) buttons[n].setAttribute('aria-pressed', String(overlays.isOn(n)));
   }
 
   function toggleClass(chip) {
@@ -233,6 +242,7 @@
       stamps: stamps.placed(),
       paths: stamps.paths(),
       story: story.marks(),
+      probe: pad.trail(),
       marker: marker && { u: marker.u, selected: stamps.selected() === 'marker' },
       line: line && { a: line.a, b: line.b, dots: lib.strip.dots(line.a, line.b) },
       cursor: live ? input.shownCursor() : null,
@@ -277,7 +287,7 @@
       dirty.base = true;
     }
     if (dirty.base) {
-      drawing.composeBase(overlays.shown('grid'));
+      drawing.composeBase(overlays.shown('grid'), overlays.map());
       dirty.base = false;
       dirty.plane = true;
     }
@@ -302,30 +312,6 @@
     }, { once: true });
   }
 
-  // ---------------------------------------------------------------- states
-
-  function setStatus(text, isError) {
-    status.hidden = false;
-    status.classList.toggle('error', isError);
-    statusText.textContent = text;
-  }
-
-  function fail(error) {
-    if (failed) return;
-    failed = true;
-    plane.removeAttribute('aria-busy');
-    hint.textContent = 'The decoder is not available.';
-    if (error instanceof lib.runtime.NoWebAssembly) {
-      setStatus(`This demo draws its ${words.nouns} with WebAssembly, which this browser does not offer `
-        + 'or has switched off. The dots still show the data set; to see the decoder at work, '
-        + 'allow WebAssembly or open the page in another browser.', true);
-    } else {
-      console.warn('aedemo:', error);
-      setStatus(`The model could not be loaded (${error && error.message ? error.message : error}). `
-        + 'Reloading the page may help.', true);
-    }
-  }
-
   // ---------------------------------------------------------------- public API
 
   window.aedemo = lib.api.create({ rt, config, timings, view, drawing, overlays, preview, stamps, strip, pad, story, input, sharing });
@@ -334,8 +320,7 @@
 
   for (const chip of chips) chip.addEventListener('click', () => toggleClass(chip));
   buttons.clear.addEventListener('click', clearAll);
-  buttons.grid.addEventListener('click', () => toggleOverlay('grid'));
-  buttons.drift.addEventListener('click', () => toggleOverlay('drift'));
+  for (const name of ['grid', 'drift', 'smooth', 'unfamiliar']) buttons[name].addEventListener('click', () => toggleOverlay(name));
   buttons.iterate.addEventListener('click', iterate);
   buttons.link.addEventListener('click', sharing.copyLink);
   buttons.png.addEventListener('click', sharing.downloadPng);
@@ -369,13 +354,13 @@
 
   Promise.all([rt.ready, rt.points]).then(() => {
     decoderReady = true;
-    status.hidden = true;
+    status.hide();
     plane.removeAttribute('aria-busy');
     hint.textContent = matchMedia('(pointer: coarse)').matches
       ? 'Tap to stamp \u00b7 pinch to zoom \u00b7 two fingers to pan \u00b7 double-tap to reset'
       : 'Click to stamp \u00b7 Shift-drag for a strip \u00b7 scroll to zoom \u00b7 '
         + 'Alt-drag to pan \u00b7 double-click to reset';
-    for (const b of [buttons.grid, buttons.link, buttons.png]) b.disabled = false;
+    for (const b of [buttons.grid, buttons.smooth, buttons.link, buttons.png]) b.disabled = false;
     if (!sharing.restoreFromHash()) sharing.restoreKept();
     if (preview.idle()) want(input.cursor() || centre());
     story.enable('decoder');
@@ -386,13 +371,13 @@
     digits = { ...d, index: lib.nearest.buildIndex(d.codes) };
     encoderReady = true;
     pad.enable();
-    for (const b of [buttons.drift, buttons.padClear, buttons.padRandom]) b.disabled = false;
+    for (const b of [buttons.drift, buttons.unfamiliar, buttons.padClear, buttons.padRandom]) b.disabled = false;
     preview.redraw();   // draw the nearest digits of what is shown now
     story.enable('encoder');
     updateButtons();
     requestFrame();
     mark('loaded');
   }).catch((error) => {
-    if (!failed) pad.unavailable(error);
+    if (!status.failed()) pad.unavailable(error);
   });
 })();

@@ -1,14 +1,17 @@
 /*
- * aedemo: the two overlays of the plane, computed for the view once it rests.
+ * aedemo: the overlays of the plane, computed for the view once it rests.
  *   grid:  tiles covering the canvas edge to edge, each the decode of the plane point
  *          under its centre (one batched decode);
  *   drift: arrows on a regular grid of points, from each point to where one
- *          decode → clip → encode round trip takes it (one batch of each model).
+ *          decode → clip → encode round trip takes it (one batch of each model);
+ *   smooth, unfamiliar: the two shaded maps of lib.maps (definitions there), one
+ *          batched decode each; one of the two is shown at a time, with its legend.
  * Each is at most one computation in flight (lib.latest); when the view has moved
  * on by the time one is done, it is computed again once the view rests.
  *
  * Owns: whether each overlay is on, its newest data, the settle timer. May touch:
- * data-grid-busy and data-drift-busy of the plane element. Reads the view.
+ * data-grid-busy, data-drift-busy, data-smooth-busy and data-unfamiliar-busy of the
+ * plane element, and the maps' legend element. Reads the view.
  */
 'use strict';
 
@@ -17,13 +20,17 @@
   const DRIFT_STEP_PX = 44;      // spacing of the drift arrows in CSS pixels
   const SETTLE_MS = 200;         // the overlays are recomputed when the view rests this long
 
+  const MAPS = ['smooth', 'unfamiliar'];
+
   /**
    * `rt`: the runtime; `view`: lib.view; `deviceSize()`: the canvas's [width, height]
-   * in device pixels; `canRun(name)`: whether the models the overlay needs are there;
-   * `redraw(name)`: the overlay's layer must be drawn again; `fail(error)`.
+   * in device pixels; `canRun(name)`: whether the models (and, for unfamiliar, the real
+   * images `digits()`) the overlay needs are there; `redraw(name)`: the overlay's layer
+   * must be drawn again; `legend`: the maps' legend element; `ink`: the maps' colour.
    */
-  function create({ rt, side, view, deviceSize, element, canRun, redraw, fail }) {
+  function create({ rt, side, view, deviceSize, element, digits, legend, ink, canRun, redraw, fail }) {
     const PIXELS = side * side;
+    const maps = window.AEDEMO_LIB.maps;
     let settleTimer = 0;
 
     /** Tiles covering the canvas edge to edge, centred, whole device pixels: their centres. */
@@ -87,6 +94,13 @@
       return { from, to, step, view: view0 };
     }
 
+    /** A map computed with lib.maps, shaded, with the time it took (ms). */
+    async function computeMap(compute) {
+      const start = performance.now();
+      const map = maps.shaded(await compute(), ink);
+      return { ...map, ms: performance.now() - start };
+    }
+
     function overlay(name, compute) {
       const o = { on: false, data: null };
       o.job = window.AEDEMO_LIB.latest(() => {
@@ -94,6 +108,7 @@
         return compute().then((data) => {
           o.data = data;
           redraw(name);
+          showLegend();
         });
       }, {
         fail,
@@ -105,13 +120,26 @@
       return o;
     }
 
-    const overlays = { grid: overlay('grid', computeTiles), drift: overlay('drift', computeDrift) };
+    const overlays = {
+      grid: overlay('grid', computeTiles),
+      drift: overlay('drift', computeDrift),
+      smooth: overlay('smooth', () => computeMap(() => maps.smoothness(rt, view, side))),
+      unfamiliar: overlay('unfamiliar', () => computeMap(() => maps.unfamiliarity(rt, view, side, digits()))),
+    };
 
     const fresh = (o) => Boolean(o.data) && o.data.view.version === view.version;
 
+    /** The map shown now ('smooth', 'unfamiliar') or null. */
+    const mapOn = () => MAPS.find((name) => overlays[name].on) || null;
+
+    function showLegend() {
+      const name = mapOn();
+      maps.legend(legend, name, name && overlays[name].data, ink);
+    }
+
     /** Start what is on, out of date and not under way. */
     function refresh() {
-      for (const name of ['grid', 'drift']) {
+      for (const name of Object.keys(overlays)) {
         const o = overlays[name];
         if (!o.on || o.job.busy() || !view.ok || fresh(o) || !canRun(name)) continue;
         o.job.want(view.version);
@@ -125,18 +153,32 @@
       settleTimer = setTimeout(refresh, SETTLE_MS);
     }
 
-    /** Switch an overlay on or off; true when it is on now. */
+    function switchOff(name) {
+      overlays[name].on = false;
+      overlays[name].data = null;
+      redraw(name);
+    }
+
+    /** Switch an overlay on or off (a map switches the other one off); true when it is on now. */
     function toggle(name) {
       const o = overlays[name];
-      o.on = !o.on;
-      if (!o.on) o.data = null;
-      redraw(name);
+      if (o.on) {
+        switchOff(name);
+      } else {
+        if (MAPS.includes(name)) MAPS.filter((m) => m !== name && overlays[m].on).forEach(switchOff);
+        o.on = true;
+        redraw(name);
+      }
+      showLegend();
       refresh();
       return o.on;
     }
 
     /** What to draw now: the overlay's data while it is on, else null. */
     const shown = (name) => (overlays[name].on ? overlays[name].data : null);
+
+    /** The map to draw now, or null. */
+    const map = () => (mapOn() ? shown(mapOn()) : null);
 
     /** For tests and tools: the tiles [{u1, u2, size, x, y}] and whether they are fresh; null when off. */
     function tiles() {
@@ -159,7 +201,27 @@
       return { fresh: d.view.version === view.version && !o.job.busy(), from: Array.from(d.from), to: Array.from(d.to) };
     }
 
-    return { settle, toggle, shown, tiles, drift };
+    /**
+     * For tests and tools: each map's cells and values and whether they are fresh, null
+     * when off: {cols, rows, step, delta, h, u, values, lo, hi, nearest (unfamiliar), ms (the
+     * refresh's time) and decodeMs (of it, the decoder's batch)}.
+     */
+    function mapData() {
+      const out = {};
+      for (const name of MAPS) {
+        const o = overlays[name];
+        const d = o.data;
+        out[name] = d && o.on ? {
+          fresh: d.view.version === view.version && !o.job.busy(),
+          cols: d.cols, rows: d.rows, step: d.step, delta: d.delta, h: d.h === undefined ? null : d.h,
+          u: Array.from(d.u), values: Array.from(d.values), lo: d.lo, hi: d.hi, ms: d.ms, decodeMs: d.decodeMs,
+          nearest: d.nearest ? Array.from(d.nearest) : null,
+        } : null;
+      }
+      return out;
+    }
+
+    return { settle, toggle, shown, map, isOn: (name) => overlays[name].on, tiles, drift, maps: mapData };
   }
 
   return { create };

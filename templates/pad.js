@@ -8,15 +8,22 @@
  * pixels exactly, not a redrawn copy. Stroke paths (letters.js) are drawn with the
  * same pen as the pointer's; rasterise() draws them off screen the same way.
  *
- * Owns: the pad canvas's pixels, its stroke and its source. May touch: only that
- * canvas (its pointer events, its data-empty and aria-disabled attributes), and the
- * off-screen canvases rasterise() makes. The ink colour comes from the caller's theme.
+ * The probe kit (probe.js) changes the ink through setRaster() and switches the pen
+ * to an eraser (setTool): an erased or changed drawing keeps, in `from`, the source it
+ * was made from. onChange(reason) says what changed: 'draw' (the pen), 'erase', 'clear',
+ * 'load' (an image), 'strokes' (drawStrokes) or 'probe' (setRaster).
+ *
+ * Owns: the pad canvas's pixels, its stroke, its source and its tool. May touch: only
+ * that canvas (its pointer events, its data-empty, data-tool and aria-disabled
+ * attributes), and the off-screen canvases rasterise() makes. The ink colour comes from
+ * the caller's theme.
  */
 'use strict';
 
 (window.AEDEMO_LIB = window.AEDEMO_LIB || {}).pad = (() => {
   const SIZE = 224;            // raster side in pad pixels: 8 per MNIST pixel
   const PEN = 17;              // pen width in pad pixels: ~2.5 MNIST pixels on a full-height digit
+  const ERASER = 34;           // the eraser's width in pad pixels
 
   /** A SIZE×SIZE canvas's 2-D context with the pad's pen in `ink`. */
   function penOn(canvas, ink) {
@@ -31,10 +38,10 @@
     return g;
   }
 
-  /** The pen put down at (x, y): a round dot. */
+  /** The pen (or the eraser) put down at (x, y): a round dot as wide as its line. */
   function dot(g, x, y) {
     g.beginPath();
-    g.arc(x, y, PEN / 2, 0, 2 * Math.PI);
+    g.arc(x, y, g.lineWidth / 2, 0, 2 * Math.PI);
     g.fill();
   }
 
@@ -70,15 +77,17 @@
   }
 
   /**
-   * Make `canvas` a drawing pad inked in `theme.ink`. `onChange()` is called after every
-   * change (stroke segment, clear, loaded image). Returns {size, clear, loadDigit,
-   * loadImage, drawStrokes, raster, source, enable}.
+   * Make `canvas` a drawing pad inked in `theme.ink`. `onChange(reason)` is called after
+   * every change (stroke segment, clear, loaded image, new raster). Returns {size, clear,
+   * loadDigit, loadImage, drawStrokes, setRaster, setTool, tool, raster, source, enable}.
    */
   function create(canvas, theme, onChange) {
     const INK = theme.ink;
     const g = penOn(canvas, INK);
+    const inkRgb = [1, 3, 5].map((i) => parseInt(INK.slice(i, i + 2), 16));
     let stroke = null;         // {id, x, y}: the pointer drawing and its last point
-    let source = null;         // null (empty), {kind: 'drawing', name?} or {kind: 'image', pixels, ...}
+    let source = null;         // null (empty), {kind: 'drawing', name?, from?} or {kind: 'image', pixels, ...}
+    let tool = 'pen';          // or 'eraser'
     let enabled = false;
 
     function local(event) {
@@ -86,20 +95,24 @@
       return [(event.clientX - rect.left) * SIZE / rect.width, (event.clientY - rect.top) * SIZE / rect.height];
     }
 
-    function changed() {
+    function changed(reason) {
       canvas.dataset.empty = String(source === null);
-      onChange();
+      onChange(reason);
     }
+
+    /** What a changed drawing was made from: the first source of a chain of changes. */
+    const origin = () => (source && (source.from || source));
 
     function onDown(event) {
       if (!enabled || stroke || (event.pointerType === 'mouse' && event.button !== 0)) return;
+      if (tool === 'eraser' && !source) return;
       event.preventDefault();
       canvas.setPointerCapture(event.pointerId);
       const [x, y] = local(event);
       stroke = { id: event.pointerId, x, y };
       dot(g, x, y);
-      source = { kind: 'drawing' };
-      changed();
+      source = tool === 'eraser' ? { kind: 'drawing', from: origin() } : { kind: 'drawing' };
+      changed(tool === 'eraser' ? 'erase' : 'draw');
     }
 
     function onMove(event) {
@@ -108,7 +121,7 @@
       const pts = (events.length ? events : [event]).map(local);
       segment(g, [stroke.x, stroke.y], pts);
       [stroke.x, stroke.y] = pts[pts.length - 1];
-      changed();
+      changed(tool === 'eraser' ? 'erase' : 'draw');
     }
 
     function onUp(event) {
@@ -119,25 +132,45 @@
       g.clearRect(0, 0, SIZE, SIZE);
       stroke = null;
       source = null;
-      changed();
+      changed('clear');
     }
 
     /** Show an image (`grey`: side*side bytes) as ink; the pad's image is `pixels` exactly. */
     function loadImage(grey, pixels, about) {
       const side = Math.round(Math.sqrt(grey.length));
       const zoom = SIZE / side;
-      const image = g.createImageData(SIZE, SIZE);
-      const ink = [parseInt(INK.slice(1, 3), 16), parseInt(INK.slice(3, 5), 16), parseInt(INK.slice(5, 7), 16)];
+      const alpha = new Uint8Array(SIZE * SIZE);
       for (let y = 0; y < SIZE; y++) {
-        for (let x = 0; x < SIZE; x++) {
-          const v = grey[Math.floor(y / zoom) * side + Math.floor(x / zoom)];
-          image.data.set([ink[0], ink[1], ink[2], v], 4 * (y * SIZE + x));
-        }
+        for (let x = 0; x < SIZE; x++) alpha[y * SIZE + x] = grey[Math.floor(y / zoom) * side + Math.floor(x / zoom)];
       }
+      putInk(alpha);
+      source = { ...about, kind: 'image', pixels };
+      changed('load');
+    }
+
+    /** The ink set to `alpha` (SIZE*SIZE bytes) exactly; the stroke under way ends. */
+    function putInk(alpha) {
+      const image = g.createImageData(SIZE, SIZE);
+      for (let i = 0; i < alpha.length; i++) image.data.set([inkRgb[0], inkRgb[1], inkRgb[2], alpha[i]], 4 * i);
       g.putImageData(image, 0, 0);
       stroke = null;
-      source = { ...about, kind: 'image', pixels };
-      changed();
+    }
+
+    /** The probe's change: the ink replaced by `alpha`, a drawing made from what the pad held. */
+    function setRaster(alpha) {
+      if (!source) return;
+      const from = origin();
+      putInk(alpha);
+      source = { kind: 'drawing', from };
+      changed('probe');
+    }
+
+    /** The pointer draws with 'pen' or erases with 'eraser'. */
+    function setTool(name) {
+      tool = name === 'eraser' ? 'eraser' : 'pen';
+      canvas.dataset.tool = tool;
+      g.globalCompositeOperation = tool === 'eraser' ? 'destination-out' : 'source-over';
+      g.lineWidth = tool === 'eraser' ? ERASER : PEN;
     }
 
     /** Real test image `index` as ink. */
@@ -146,10 +179,13 @@
     /** The pad emptied, then `strokes` drawn with the pen: a drawing called `name`. */
     function drawStrokes(strokes, name) {
       g.clearRect(0, 0, SIZE, SIZE);
+      const was = tool;
+      setTool('pen');
       drawPaths(g, strokes);
+      setTool(was);
       stroke = null;
       source = { kind: 'drawing', name };
-      changed();
+      changed('strokes');
     }
 
     canvas.addEventListener('pointerdown', onDown);
@@ -157,6 +193,7 @@
     canvas.addEventListener('pointerup', onUp);
     canvas.addEventListener('pointercancel', onUp);
     canvas.dataset.empty = 'true';
+    canvas.dataset.tool = tool;
 
     return {
       size: SIZE,
@@ -164,6 +201,9 @@
       loadDigit,
       loadImage,
       drawStrokes,
+      setRaster,
+      setTool,
+      tool: () => tool,
       raster: () => alphaOf(g),
       source: () => source,
       enable: () => { enabled = true; canvas.removeAttribute('aria-disabled'); },

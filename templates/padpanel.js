@@ -5,10 +5,15 @@
  * beside the pad, and the code is the marker on the plane. One encode in flight; the
  * newest drawing wins. The note speaks the data set's words (config.words).
  *
- * Owns: the pad (lib.pad), the newest input and raster, the marker ({u, input, recon}),
- * the versions that tell when the pad has settled. May touch: the pad panel's
- * elements (#pad data-digit, #pad-input, #pad-output, #pad-note). Reports the marker
- * through `markerChanged(marker)`.
+ * The probe kit (lib.probe, created here on the panel's #probe) changes the drawing:
+ * its settings adjust every input before it is encoded, its changes of the ink go
+ * through the pad, and it keeps the trail of the marker's codes.
+ *
+ * Owns: the pad (lib.pad) and its probe kit, the newest input and raster, the marker
+ * ({u, input, recon, reason}), the versions that tell when the pad has settled and
+ * what made the newest one. May touch: the pad panel's elements (#pad data-digit,
+ * #pad-input, #pad-output, #pad-note, and the probe's). Reports the marker through
+ * `markerChanged(marker)`.
  */
 'use strict';
 
@@ -29,20 +34,33 @@
     let raster = null;           // the pad's ink when that image was a drawing
     let marker = null;           // {u, input, recon}: the drawing's code and round trip
     let version = 0;             // of the pad's content
+    let reason = null;           // what made that version: see lib.pad's onChange, or 'probe'
     let done = 0;                // the version whose code is shown
 
     const job = window.AEDEMO_LIB.latest(encode, { fail, done: wake });
-    const pad = window.AEDEMO_LIB.pad.create(canvas, theme, () => {
+    const pad = window.AEDEMO_LIB.pad.create(canvas, theme, (why) => {
       const source = pad.source();
       if (!source || source.digit === undefined) delete canvas.dataset.digit;
+      if (why === 'clear' || why === 'load' || why === 'strokes') probe.replaced();
+      else probe.update();
+      changed(why);
+    });
+    const probe = window.AEDEMO_LIB.probe.create({
+      root: elements.probe, padCanvas: canvas, side, padSize: pad.size, pad, refresh: () => changed('probe'),
+    });
+
+    /** A new version of the pad's content, made by `why`: encode it at the next start(). */
+    function changed(why) {
       version += 1;
+      reason = why;
       job.want(version);
       wake();
-    });
+    }
 
     /** Encode the pad as it is now (for `v`, its version); undefined when it is empty. */
     function encode(v) {
       const source = pad.source();
+      const why = reason;
       raster = null;
       input = null;
       if (source && source.kind === 'image') {
@@ -52,12 +70,15 @@
         const result = window.AEDEMO_LIB.mnist.preprocess(raster, pad.size, pad.size);
         input = result ? result.image : null;
       }
+      const unadjusted = input;
+      if (input) input = probe.adjust(input);
       if (!input) {
         marker = null;
         inputView.clearRect(0, 0, side, side);
         outputView.clearRect(0, 0, side, side);
         note.textContent = EMPTY_NOTE;
         done = v;
+        probe.moved(null);
         markerChanged(null);
         return undefined;
       }
@@ -65,22 +86,26 @@
       inputView.putImageData(greyImage(image, side), 0, 0);
       return rt.encode(image).then(async (u) => {
         const recon = await rt.decode(u[0], u[1]);
-        marker = { u, input: image, recon };
+        marker = { u, input: image, recon, reason: why };
         outputView.putImageData(greyImage(recon, side), 0, 0);
         done = v;
-        describe(source, u);
+        describe(source, u, image !== unadjusted);
+        probe.moved(marker);
         markerChanged(marker);
       });
     }
 
-    function describe(source, u) {
-      if (source.digit !== undefined) {
-        const label = classes[digits().labels[source.digit]];
-        note.textContent = `A real ${label} (test image ${source.digit}) encodes to ${point(u)}.`;
-      } else if (source.text) {
-        note.textContent = `${source.text} encodes to ${point(u)}, the diamond on the plane.`;
+    /** The note: what the pad holds (`adjusted`: the probe's settings changed it) and its code. */
+    function describe(source, u, adjusted) {
+      const base = source.from || source;
+      const changes = source.from || adjusted ? ', changed,' : '';
+      if (base.digit !== undefined) {
+        const label = classes[digits().labels[base.digit]];
+        note.textContent = `A real ${label} (test image ${base.digit})${changes} encodes to ${point(u)}.`;
+      } else if (base.text) {
+        note.textContent = `${base.text}${changes} encodes to ${point(u)}, the diamond on the plane.`;
       } else {
-        note.textContent = `${source.name || 'Your drawing'} encodes to ${point(u)}, the diamond on the plane.`;
+        note.textContent = `${base.name || 'Your drawing'}${changes} encodes to ${point(u)}, the diamond on the plane.`;
       }
     }
 
@@ -106,6 +131,7 @@
     /** Once the encoder and the digits are there: drawing is on. */
     function enable() {
       pad.enable();
+      probe.enable();
       note.textContent = EMPTY_NOTE;
     }
 
@@ -128,6 +154,8 @@
       raster: () => (raster ? Array.from(raster) : null),
       input: () => (input ? Array.from(input) : null),
       settled: () => !job.waiting() && !job.busy() && done === version,
+      trail: probe.trail,
+      probe: { act: probe.act, state: probe.state },
     };
   }
 

@@ -1,9 +1,10 @@
 /*
  * aedemo: drawing the plane. Two layers under the screen canvas: `dots` (every
  * visible point, written straight into pixels) and `base` (background, grid lines,
- * the decoded tiles when on, the dots, the axis labels), redrawn only when the view
- * or the dots change; then the scene on top: drift arrows, stamps, paths, the story's
- * trail and rings, the drawing's marker, the strip's line and the keyboard cursor.
+ * the decoded tiles when on, the shaded map when on, the dots, the axis labels),
+ * redrawn only when the view or the dots change; then the scene on top: drift arrows,
+ * stamps, paths, the story's trail and rings, the probe's trail, the drawing's marker,
+ * the strip's line and the keyboard cursor.
  * The story can dim every class but a few: their dots are drawn first, at DIM_ALPHA.
  *
  * Owns: the two layer canvases, the dots' pixel buffer, which classes are hidden and
@@ -124,8 +125,8 @@
       }
     }
 
-    /** The background, grid lines, the decoded `tiles` (or null), the dots and the axis labels. */
-    function composeBase(tiles) {
+    /** The background, grid lines, the decoded `tiles` and the shaded `map` (or nulls), the dots and the axis labels. */
+    function composeBase(tiles, map) {
       const g = base.getContext('2d', { alpha: false });
       const { w, h, dpr } = view;
       g.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -145,6 +146,7 @@
         }
       }
       if (tiles) drawTiles(g, tiles);
+      if (map) drawMap(g, map);
       g.setTransform(1, 0, 0, 1, 0, 0);
       g.globalAlpha = tiles ? 0.6 : 1;
       g.drawImage(dots, 0, 0);
@@ -199,6 +201,18 @@
       g.restore();
     }
 
+    /** A map's sheet (a pixel per cell, in CSS pixels of its view), smoothly scaled, following the view. */
+    function drawMap(g, map) {
+      g.save();
+      const s = map.view;
+      const [a, bx, by] = s.version === view.version ? [1, 0, 0] : view.fromSnapshot(s);
+      g.setTransform(a * s.dpr, 0, 0, a * s.dpr, bx, by);
+      g.imageSmoothingEnabled = true;
+      g.imageSmoothingQuality = 'high';
+      g.drawImage(map.sheet, map.x0, map.y0, map.cols * map.step, map.rows * map.step);
+      g.restore();
+    }
+
     function drawDrift(g, drift) {
       const ends = new Float64Array(2 * drift.from.length);
       for (let i = 0; i < drift.from.length; i += 2) {
@@ -232,6 +246,7 @@
      * Draw the plane into `g` (device pixels): the base layer and `scene` = {drift
      * (or null), stamps [{x, y, size, image, selected}], paths [[[u1, u2], ...]],
      * story ({trail, rings, walker} in plane points: see story.marks(), or null),
+     * probe (the probe's trail [[u1, u2], ...]),
      * marker ({u, selected} or null), line ({a, b, dots} in plane points, or null),
      * cursor ([u1, u2] or null)}.
      */
@@ -251,6 +266,7 @@
       const screen = ([a, b]) => view.toScreen(a, b);
       for (const path of scene.paths) marks.path(g, path.map(screen));
       if (scene.story) drawStory(g, scene.story, screen);
+      if (scene.probe && scene.probe.length > 1) marks.trail(g, scene.probe.map(screen));
       if (scene.marker) marks.marker(g, ...screen(scene.marker.u), scene.marker.selected);
       if (scene.line) marks.stripLine(g, screen(scene.line.a), screen(scene.line.b), scene.line.dots.map(screen));
       if (scene.cursor) marks.cursor(g, ...screen(scene.cursor));

@@ -1,41 +1,71 @@
 /*
  * aedemo: the preview, the decoded image of the point under the pointer (or the
- * keyboard cursor) with its coordinates, and the NEAREST_K real digits whose codes lie
- * nearest to it. One decode in flight; the newest wanted point wins.
+ * keyboard cursor) with its coordinates, the NEAREST_K real digits whose codes lie
+ * nearest to it, and the decoder's layers there (lib.layers, created here on #layers,
+ * from the same decoder run as the image). One decode in flight; the newest wanted
+ * point wins.
  *
- * Owns: the point wanted, the point shown with its image, what was last drawn.
- * May touch: the preview's figure (#preview: data-u1, data-u2), its canvas, the two
- * coordinate outputs, the nearest digits' box (data-indices) and canvases.
+ * Owns: the point wanted, the point shown with its image and layers, what was last
+ * drawn, the layers part. May touch: the preview's figure (#preview: data-u1, data-u2),
+ * its canvas, the two coordinate outputs, the nearest digits' box (data-indices) and
+ * canvases, and through lib.layers the layers box.
  */
 'use strict';
 
 (window.AEDEMO_LIB = window.AEDEMO_LIB || {}).preview = (() => {
   const NEAREST_K = 8;
+  const REST_MS = 250;           // a pointer that stays this long at a point rests there
 
   /**
    * `digits()`: the real digits with their search index, or null before they are
-   * there; `done()`: after every decode; `mark(name)`: records a timing.
+   * there; `done()`: after every decode (and to ask for a frame); `mark(name)`: records
+   * a timing; `covered(u)`: whether the plane point u lies under the preview on screen.
    */
-  function create({ rt, side, classes, elements, digits, done, fail, mark }) {
+  function create({ rt, side, classes, theme, elements, digits, done, fail, mark, covered }) {
     const { f32, number } = window.AEDEMO_LIB.format;
     const { greyImage } = window.AEDEMO_LIB.marks;
     const PIXELS = side * side;
     const { figure, canvas, out1, out2, nearestBox } = elements;
     const digit = canvas.getContext('2d');
     const nearestCanvases = [...nearestBox.querySelectorAll('canvas')];
-    let shown = null;            // {u, values}
+    const layers = window.AEDEMO_LIB.layers.create({ rt, side, root: elements.layers, theme, fail, inspect });
+    let shown = null;            // {u, values, layers}
+    let rest = null;             // {u, at}: the point wanted last, since when, if it is clear of the preview
+    let rested = null;           // the newest point clear of the preview that the pointer rested at
     let drawn = null;            // the `shown` last drawn
     let nearestShown = '';
 
-    const job = window.AEDEMO_LIB.latest((u) => rt.decode(u[0], u[1]).then((values) => { shown = { u, values }; }),
-      { fail, done });
+    const job = window.AEDEMO_LIB.latest((u) => rt.decodeLayers(u[0], u[1]).then((out) => {
+      shown = { u, values: out.image, layers: out.layers };
+    }), { fail, done });
 
     /** Decode u (rounded to float32) at the next start(); a newer want replaces it. */
-    const want = (u) => job.want(f32(u));
+    function want(u) {
+      restedNow();
+      rest = covered(u) ? null : { u: f32(u), at: performance.now() };
+      job.want(f32(u));
+    }
 
-    /** Show an image decoded elsewhere (a new stamp's). */
+    function restedNow() {
+      if (rest && performance.now() - rest.at >= REST_MS) rested = rest.u;
+    }
+
+    /**
+     * A unit of the layers is hovered: the pointer crossed the preview to get there, and
+     * the plane decoded what lies under it on the way; go back to the point it rested at.
+     */
+    function inspect() {
+      restedNow();
+      rest = null;
+      if (!rested) return;
+      job.want(rested);
+      done();
+    }
+
+    /** Show an image decoded elsewhere (a new stamp's): the layers stay when they are of the same point. */
     function show(u, values) {
-      shown = { u, values };
+      const same = shown && shown.layers && shown.u[0] === u[0] && shown.u[1] === u[1];
+      shown = { u, values, layers: same ? shown.layers : null };
     }
 
     function draw() {
@@ -43,6 +73,7 @@
       drawn = shown;
       const [u1, u2] = shown.u;
       digit.putImageData(greyImage(shown.values, side), 0, 0);
+      layers.show(shown.u, shown.layers);
       out1.value = number(u1, 3);
       out2.value = number(u2, 3);
       figure.dataset.u1 = String(u1);
@@ -103,6 +134,8 @@
       point: () => (shown ? shown.u : null),
       /** Whether it shows or waits for anything. */
       idle: () => !shown && !job.waiting(),
+      layers: layers.shown,
+      unit: layers.hovered,
     };
   }
 

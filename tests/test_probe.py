@@ -493,11 +493,12 @@ def test_hovering_a_unit_shows_what_it_draws_alone(tab, site):
     tab.page.mouse.move(x, y)
     point = tab.plane_point(x, y)
     tab.wait_preview(point)
+    tab.page.wait_for_timeout(300)          # the pointer rests there (preview.js REST_MS)
     for layer, index in [(0, 3), (0, 24), (1, 0), (1, 31)]:
         got = hover_unit(tab, layer, index)
-        # the layers shown are those of the point the preview shows (the pointer crossed the plane)
-        tab.wait("() => { const s = aedemo.layers.shown(); const p = document.getElementById('preview').dataset;"
-                 " return s && Math.abs(s.u[0] - Number(p.u1)) < 1e-4 && Math.abs(s.u[1] - Number(p.u2)) < 1e-4; }")
+        # the layers shown are those of the point the pointer rested at, not of those it crossed
+        tab.wait("([a, b]) => { const s = aedemo.layers.shown(); return s && Math.abs(s.u[0] - a) < 1e-4"
+                 " && Math.abs(s.u[1] - b) < 1e-4; }", list(point))
         assert np.array_equal(got, pictures[layer][index]), f"unit {index} of layer {layer}"
         assert tab.js("() => aedemo.layers.unit()") == {"layer": layer, "index": index}
         assert tab.page.locator("#unit-caption").inner_text().startswith(

@@ -17,7 +17,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -38,7 +38,8 @@ class TrainConfig:
     output: str = "sigmoid"  # output units of the decoder: sigmoid or relu
     pretrain: bool = True  # greedy DBN pretraining; False starts from random weights
     val_fraction: float = 0.1  # share of the training split held out for epoch selection
-    # pretraining, one RBM per layer 784→100→50→25→2
+    sizes: tuple[int, ...] = SIZES  # encoder widths 784→100→50→25→2, the decoder mirrors them
+    # pretraining, one RBM per layer of `sizes`
     rbm_epochs: int = 20  # CD sweeps per RBM
     rbm_lr: tuple[float, ...] = (0.01, 0.01, 0.01, 0.001)  # per layer; the top is linear
     rbm_batch: int = 100  # examples per CD update
@@ -61,8 +62,10 @@ class TrainConfig:
             raise BuildError(f"--output: expected one of {', '.join(OUTPUTS)}, got {self.output!r}")
         if (self.epochs is not None and self.epochs < 1) or self.rbm_epochs < 0:
             raise BuildError(f"--epochs: expected a positive number, got {self.epochs}")
-        if len(self.rbm_lr) != len(SIZES) - 1:
-            raise BuildError(f"rbm_lr: expected {len(SIZES) - 1} learning rates")
+        if len(self.sizes) < 2 or min(self.sizes) < 1:
+            raise BuildError(f"sizes: expected at least two positive widths, got {self.sizes}")
+        if len(self.rbm_lr) != len(self.sizes) - 1:
+            raise BuildError(f"rbm_lr: expected {len(self.sizes) - 1} learning rates")
 
     def resolved(self, n_train: int) -> "TrainConfig":
         """This config with `epochs` fixed for `n_train` training examples.
@@ -102,6 +105,25 @@ class Step:
         pass
 
 
+class Observer:
+    """What training shows of its intermediate states: nothing here (the time-lapse records).
+
+    `top_rbm_epoch(epoch, encode)`: after each epoch of the top RBM, `encode (n, 784) →
+    (n, code)` through the stack as it stands; `unrolled(model)`: the unrolled net before
+    fine-tuning; `finetune_epoch(epoch, model)`: after each fine-tuning epoch. `model`
+    is the live net, changed by the next step: copy what is kept.
+    """
+
+    def top_rbm_epoch(self, epoch: int, encode: Callable[[np.ndarray], np.ndarray]) -> None:
+        pass
+
+    def unrolled(self, model: Autoencoder) -> None:
+        pass
+
+    def finetune_epoch(self, epoch: int, model: Autoencoder) -> None:
+        pass
+
+
 # ---------------------------------------------------------------- pretraining
 
 
@@ -112,8 +134,8 @@ def layer_units(i: int, n_layers: int) -> tuple[str, str]:
     return visible, hidden
 
 
-def pretrain(x: np.ndarray, cfg: TrainConfig, rng: np.random.Generator,
-             progress: Progress) -> tuple[Autoencoder, list[list[float]]]:
+def pretrain(x: np.ndarray, cfg: TrainConfig, rng: np.random.Generator, progress: Progress,
+             observer: Observer | None = None) -> tuple[Autoencoder, list[list[float]]]:
     """Greedy DBN pretraining on `x (n, 784)`, unrolled into an autoencoder.
 
     Inputs of upper RBMs are rescaled to unit RMS; the scale is folded back into the
@@ -121,19 +143,25 @@ def pretrain(x: np.ndarray, cfg: TrainConfig, rng: np.random.Generator,
     each RBM's reconstruction error per epoch.
     """
     enc_W, enc_b, dec_W, dec_b, curves = [], [], [], [], []
-    v = x
-    n_layers = len(SIZES) - 1
+    v, sizes, observer = x, cfg.sizes, observer or Observer()
+    n_layers = len(sizes) - 1
     for i in range(n_layers):
         visible, hidden = layer_units(i, n_layers)
         c = F32(1.0) if i == 0 else F32(1.0 / max(math.sqrt(float(np.mean(v * v))), 1e-6))
         vs = v * c
-        rbm = RBM.init(SIZES[i], SIZES[i + 1], visible, hidden, cfg.init_std, rng, vs.mean(axis=0))
+        rbm = RBM.init(sizes[i], sizes[i + 1], visible, hidden, cfg.init_std, rng, vs.mean(axis=0))
         rcfg = RBMConfig(lr=cfg.rbm_lr[i], epochs=cfg.rbm_epochs, batch_size=cfg.rbm_batch,
                          k=cfg.cd_k, weight_decay=cfg.rbm_weight_decay)
-        name = f"RBM {i + 1} ({SIZES[i]}→{SIZES[i + 1]})"
+        name = f"RBM {i + 1} ({sizes[i]}→{sizes[i + 1]})"
+        top = i == n_layers - 1
+
+        def on_epoch(epoch: int, err: float, rbm: RBM = rbm, c: np.float32 = c) -> None:
+            bar.update(f"recon {err:.4f}")
+            if top:
+                observer.top_rbm_epoch(epoch, lambda xs: stack_code(enc_W, enc_b, rbm, c, xs))
+
         with progress.bar(f"pretrain {name}", cfg.rbm_epochs) as bar:
-            curves.append(train_rbm(rbm, vs, rcfg, rng, name,
-                                    lambda e, err: bar.update(f"recon {err:.4f}")))
+            curves.append(train_rbm(rbm, vs, rcfg, rng, name, on_epoch))
         enc_W.append(rbm.W * c)
         enc_b.append(rbm.b.copy())
         dec_W.insert(0, np.ascontiguousarray(rbm.W.T) / c)
@@ -142,9 +170,18 @@ def pretrain(x: np.ndarray, cfg: TrainConfig, rng: np.random.Generator,
     return Autoencoder(enc_W + dec_W, enc_b + dec_b, cfg.output), curves
 
 
+def stack_code(W: list[np.ndarray], b: list[np.ndarray], top: RBM, c: np.float32,
+               x: np.ndarray) -> np.ndarray:
+    """`x (n, 784)` through the unrolled lower layers `W, b` (ReLU), then the linear top
+    RBM (its input scaled by `c`): the code the stack gives now. (n, code)"""
+    for Wi, bi in zip(W, b):
+        x = np.maximum(x @ Wi + bi, 0)
+    return (x * c) @ top.W + top.b
+
+
 def random_init(cfg: TrainConfig, rng: np.random.Generator) -> Autoencoder:
     """He-initialised weights and zero biases, the baseline without pretraining."""
-    sizes = unrolled(SIZES)
+    sizes = unrolled(cfg.sizes)
     W = [(rng.standard_normal((m, n)) * math.sqrt(2.0 / m)).astype(F32)
          for m, n in zip(sizes, sizes[1:])]
     return Autoencoder(W, [np.zeros(n, F32) for n in sizes[1:]], cfg.output)
@@ -201,12 +238,14 @@ def cosine_lr(cfg: TrainConfig, epoch: int) -> float:
 
 def finetune(model: Autoencoder, x: np.ndarray, x_val: np.ndarray, x_test: np.ndarray,
              cfg: TrainConfig, rng: np.random.Generator, progress: Progress,
-             ) -> tuple[Autoencoder, dict[str, object]]:
+             observer: Observer | None = None) -> tuple[Autoencoder, dict[str, object]]:
     """Backprop on reconstruction MSE; returns the epoch with the lowest validation MSE.
 
     The test MSE is recorded per epoch for the curves only; it never selects anything.
     """
+    observer = observer or Observer()
     model, theta = model.flat()
+    observer.unrolled(model)
     g = np.zeros_like(theta)  # dL/dθ; each batch size's Buffers write into its views
     opt = Adam(theta, cfg, model.W)
     full, last = min(cfg.batch_size, len(x)), len(x) % cfg.batch_size  # rows of the batches
@@ -232,6 +271,7 @@ def finetune(model: Autoencoder, x: np.ndarray, x_val: np.ndarray, x_test: np.nd
             curves["test_mse"].append(mse(model, x_test))
             if curves["val_mse"][-1] <= min(curves["val_mse"]):
                 best, best_epoch = model.copy(), epoch
+            observer.finetune_epoch(epoch, model)
             bar.update(f"train {curves['train_mse'][-1]:.4f} val {curves['val_mse'][-1]:.4f}")
     return best, {**curves, "best_epoch": best_epoch + 1}
 
@@ -245,39 +285,70 @@ def split_validation(n: int, fraction: float, rng: np.random.Generator) -> tuple
 MIN_TRAIN = 20  # training images below which the validation split and kNN-5 make no sense
 
 
+@dataclass
+class Fitted:
+    """A net trained by `fit`: the kept model, its curves and the seconds per phase."""
+
+    model: Autoencoder
+    cfg: TrainConfig  # as resolved (epochs fixed)
+    rbm_curves: list[list[float]]  # reconstruction error per epoch, per RBM; [] without pretraining
+    finetune: dict[str, object]  # train_mse, val_mse, test_mse per epoch; best_epoch (1-based)
+    seconds: dict[str, float]  # pretrain, finetune
+    x: np.ndarray  # (n_train, 784) the images it was trained on (validation held out)
+    n_val: int  # validation images held out
+
+
+def training_split(ds: Dataset, cfg: TrainConfig, rng: np.random.Generator,
+                   ) -> tuple[np.ndarray, np.ndarray, TrainConfig]:
+    """Training and validation images `(n_tr, 784)`, `(n_va, 784)`, and `cfg` resolved.
+
+    The first draw of `rng`: every net trained with one seed on one data set gets the
+    same split.
+    """
+    if len(ds.x_train) < MIN_TRAIN or len(ds.x_test) < 1:
+        raise BuildError(f"data {ds.source}: {len(ds.x_train)} training and {len(ds.x_test)} test "
+                         f"images; expected at least {MIN_TRAIN} and 1")
+    assert ds.x_train.dtype == F32 and ds.x_test.dtype == F32
+    tr, va = split_validation(len(ds.x_train), cfg.val_fraction, rng)
+    return ds.x_train[tr], ds.x_train[va], cfg.resolved(len(tr))
+
+
+def fit(ds: Dataset, cfg: TrainConfig, progress: Progress | None = None,
+        observer: Observer | None = None) -> Fitted:
+    """Pretrain (or initialise at random) and fine-tune a net of `cfg.sizes` on `ds`.
+
+    One `np.random.default_rng(cfg.seed)` drives the split, every sampler and shuffle.
+    """
+    progress, rng = progress or Progress(), np.random.default_rng(cfg.seed)
+    x, x_val, cfg = training_split(ds, cfg, rng)
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if cfg.pretrain:
+        model, rbm_curves = pretrain(x, cfg, rng, progress, observer)
+    else:
+        model, rbm_curves = random_init(cfg, rng), []
+    seconds["pretrain"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    model, ft = finetune(model, x, x_val, ds.x_test, cfg, rng, progress, observer)
+    seconds["finetune"] = time.perf_counter() - t0
+    return Fitted(model, cfg, rbm_curves, ft, seconds, x, len(x_val))
+
+
 def train(ds: Dataset, cfg: TrainConfig, out_dir: Path, progress: Progress | None = None,
           data_seconds: float = 0.0, command: str = "",
-          extra: dict[str, bytes] | None = None) -> Metrics:
-    """Run the whole training stage on `ds` and switch its four files into `out_dir`.
+          extra: dict[str, bytes] | None = None, observer: Observer | None = None) -> Metrics:
+    """Run the whole training stage on `ds` and switch its files into `out_dir`.
 
     `command` is what reproduces this build (the CLI writes it); `extra` files (the
     data cache) are switched in with the outputs. Nothing in `out_dir` changes unless
     training succeeds.
     """
-    progress = progress or Progress()
-    if len(ds.x_train) < MIN_TRAIN or len(ds.x_test) < 1:
-        raise BuildError(f"data {ds.source}: {len(ds.x_train)} training and {len(ds.x_test)} test "
-                         f"images; expected at least {MIN_TRAIN} and 1")
+    training_split(ds, cfg, np.random.default_rng(0))  # refuse too little data before any work
     layout.ensure_writable(out_dir)
-    rng = np.random.default_rng(cfg.seed)
-    x_all = ds.x_train
-    assert x_all.dtype == F32 and ds.x_test.dtype == F32
     x_before = (ds.x_train.copy(), ds.x_test.copy())
-    tr, va = split_validation(len(x_all), cfg.val_fraction, rng)
-    cfg = cfg.resolved(len(tr))
-    x, x_val = x_all[tr], x_all[va]
-    seconds = {"data": data_seconds}
-
-    t0 = time.perf_counter()
-    if cfg.pretrain:
-        model, rbm_curves = pretrain(x, cfg, rng, progress)
-    else:
-        model, rbm_curves = random_init(cfg, rng), []
-    seconds["pretrain"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    model, ft = finetune(model, x, x_val, ds.x_test, cfg, rng, progress)
-    seconds["finetune"] = time.perf_counter() - t0
+    fitted = fit(ds, cfg, progress, observer)
+    model, cfg, rbm_curves, ft = fitted.model, fitted.cfg, fitted.rbm_curves, fitted.finetune
+    seconds, x = {"data": data_seconds, **fitted.seconds}, fitted.x
 
     t0 = time.perf_counter()
     z_train, z_test = model.encode(ds.x_train), model.encode(ds.x_test)
@@ -292,9 +363,11 @@ def train(ds: Dataset, cfg: TrainConfig, out_dir: Path, progress: Progress | Non
     metrics = Metrics(
         config=json.loads(json.dumps(dataclasses.asdict(cfg))),  # as metrics.json reads back
         command=command,
-        data=DataInfo(ds.name, ds.source, ds.fingerprint, tuple(ds.classes), len(tr), len(va), len(ds.y_test)),
+        data=DataInfo(ds.name, ds.source, ds.fingerprint, tuple(ds.classes), len(x), fitted.n_val,
+                      len(ds.y_test)),
         architecture=Architecture(tuple(model.sizes), kinds[0], kinds[model.n_enc - 1], kinds[-1]),
-        pretraining=tuple(RBMCurve(f"{SIZES[i]}→{SIZES[i + 1]}", tuple(c)) for i, c in enumerate(rbm_curves)),
+        pretraining=tuple(RBMCurve(f"{cfg.sizes[i]}→{cfg.sizes[i + 1]}", tuple(c))
+                          for i, c in enumerate(rbm_curves)),
         finetune=Finetune(tuple(ft["train_mse"]), tuple(ft["val_mse"]), tuple(ft["test_mse"]),
                           int(ft["best_epoch"])),
         test_mse=test_mse, knn5=knn5, pca2=Baseline(**pca_figures), dead_units=tuple(dead),

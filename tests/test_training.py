@@ -14,8 +14,8 @@ from builder.autoencoder import Autoencoder, symlog
 from builder.files import BuildError
 from builder.metrics import Metrics
 from builder.evaluation import mse
-from builder.training import (Adam, Progress, TrainConfig, cosine_lr, random_init, split_validation,
-                              train)
+from builder.training import (Adam, Observer, Progress, TrainConfig, cosine_lr, fit, random_init,
+                              split_validation, train)
 
 TINY = TrainConfig(rbm_epochs=1, epochs=2, batch_size=50)
 
@@ -180,3 +180,47 @@ def test_mse_in_float32_matches_float64(rng: np.random.Generator) -> None:
     x = rng.random((5000, 784), dtype=np.float32)
     want = np.mean((m.reconstruct(x).astype(np.float64) - x) ** 2)
     assert mse(m, x, chunk=1024) == pytest.approx(want, rel=1e-6)
+
+
+class Recorder(Observer):
+    """Keeps what the observer hooks see: codes of `x` per top-RBM epoch, models per moment."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        self.x, self.top, self.moments = x, [], []
+
+    def top_rbm_epoch(self, epoch, encode):
+        self.top.append((epoch, encode(self.x)))
+
+    def unrolled(self, model):
+        self.moments.append(("unrolled", model.copy()))
+
+    def finetune_epoch(self, epoch, model):
+        self.moments.append((epoch, model.copy()))
+
+
+def test_the_observer_sees_every_moment_of_training(small: data.Dataset) -> None:
+    cfg = dataclasses.replace(TINY, rbm_epochs=3, epochs=3)
+    seen = Recorder(small.x_test)
+    fitted = fit(small, cfg, Progress(), seen)
+    assert [e for e, _ in seen.top] == [0, 1, 2]
+    assert [k for k, _ in seen.moments] == ["unrolled", 0, 1, 2]
+    # the stack's code after the last RBM epoch is the unrolled encoder's, before fine-tuning
+    unrolled = seen.moments[0][1]
+    np.testing.assert_allclose(seen.top[-1][1], unrolled.encode(small.x_test), rtol=1e-5, atol=1e-5)
+    assert not np.allclose(seen.top[0][1], seen.top[-1][1])
+    # the kept model is the moment of the best epoch, and recording changed nothing
+    kept = seen.moments[fitted.finetune["best_epoch"]][1]
+    assert all(np.array_equal(a, b) for a, b in zip(kept.W, fitted.model.W))
+    plain = fit(small, cfg, Progress())
+    assert all(np.array_equal(a, b) for a, b in zip(plain.model.W, fitted.model.W))
+
+
+def test_sizes_choose_the_architecture(small: data.Dataset) -> None:
+    cfg = dataclasses.replace(TINY, sizes=(784, 40, 30), rbm_lr=(0.01, 0.001))
+    fitted = fit(small, cfg, Progress())
+    assert fitted.model.sizes == (784, 40, 30) and fitted.model.encode(small.x_test[:3]).shape == (3, 30)
+    assert len(fitted.rbm_curves) == 2
+    twin = fit(small, dataclasses.replace(cfg, pretrain=False), Progress())
+    assert twin.model.sizes == (784, 40, 30) and twin.rbm_curves == []
+    with pytest.raises(BuildError, match="rbm_lr"):
+        TrainConfig(sizes=(784, 40, 30))

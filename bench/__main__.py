@@ -270,11 +270,14 @@ def browser_section(plan: Plan, site: Path, decoder: bytes, chromium: Path) -> d
 
 
 def site_decoder(site: Path) -> bytes:
+    """The decoder's ONNX bytes of a rendered site: packed (`modelpack`), or base64 as before."""
     import base64
 
+    from builder import modelpack
     from tests.sitefiles import read_site_data
 
-    return base64.b64decode(read_site_data(site, "decoder"))
+    value = read_site_data(site, "decoder")
+    return modelpack.unpack(value) if isinstance(value, dict) else base64.b64decode(value)
 
 
 # ---------------------------------------------------------------- the run

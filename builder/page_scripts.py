@@ -1,7 +1,7 @@
 """The page's hand-written classic scripts, in load order (files under `templates/`).
 
 `render` copies each into `site/assets/<name>.<hash>.js` and `index.html` loads them
-with `defer` in this order: the libraries first (pure, or touching only what they are
+with `defer` in this order (but those in `HEAD`, in `<head>` before the others): the libraries first (pure, or touching only what they are
 handed), then the page's parts, `app.js` (state, frame loop and wiring) last. Each file
 puts one value into `window.AEDEMO_LIB` when it runs and uses the others only when
 `app.js` calls it, so within a group the order does not matter. Classic scripts, not
@@ -22,3 +22,8 @@ SCRIPTS = (
 
 # Loaded first, in <head>, not deferred: starts the first image's downloads at once.
 BOOT = "boot.js"
+
+# Entries of SCRIPTS loaded in <head> right after boot.js, not deferred, with
+# `data-start`: runtime.js starts the decoder (onnxruntime-web, the model, its first
+# run) while the rest of the page still downloads; app.js takes the started runtime.
+HEAD = ("runtime.js",)

@@ -33,7 +33,7 @@ aedemo site (`sitedir`):
   - `data/*.<hash>.js`: classic scripts that each put one value into
     `window.AEDEMO_DATA` — for file:// only, the wasm binary (gzip, base64) and the
     wasm glue module (its source, which the page turns into a `blob:` URL); the decoder and encoder
-    models (base64), the points (int16-quantised, base64) and the real digits shown
+    models (`modelpack`: the float32 weights in byte planes, gzip, base64), the points (int16-quantised, base64) and the real digits shown
     beside the decoded image (at most `MAX_DIGITS` test images as uint8 indices into
     a grey-level palette, gzip, base64; their float32 codes and labels).
 
@@ -60,11 +60,11 @@ from typing import Sequence
 import jinja2
 import numpy as np
 
-from . import layout
+from . import layout, modelpack
 from .card import card_context, installed_versions
 from .files import BuildError
 from .metrics import Metrics
-from .page_scripts import BOOT, SCRIPTS
+from .page_scripts import BOOT, HEAD, SCRIPTS
 from .sitedir import MARKER, check_site, marker_bytes, replace_site
 from .story import plural, story_context
 from .theme import COLOURS, PALETTE, UNIT_NAMES
@@ -253,10 +253,11 @@ def _shared_files(env: jinja2.Environment, out: dict[str, bytes], templates: Pat
     out[files["mjs"]] = ort_files[1]
     out[files["wasm_raw"]] = ort_files[2]
     out["favicon.svg"] = env.get_template("favicon.svg").render(palette=PALETTE, theme=COLOURS).encode()
-    scripts = [_add_hashed(out, f"assets/{Path(name).stem}", ".js", _read(templates / name))
-               for name in SCRIPTS]
+    scripts = {name: _add_hashed(out, f"assets/{Path(name).stem}", ".js", _read(templates / name))
+               for name in SCRIPTS}
     files["boot"] = _add_hashed(out, f"assets/{Path(BOOT).stem}", ".js", _read(templates / BOOT))
-    return {"files": files, "scripts": scripts}
+    return {"files": files, "scripts": [scripts[n] for n in SCRIPTS if n not in HEAD],
+            "head_scripts": [scripts[n] for n in HEAD]}
 
 
 def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, page: dict,
@@ -267,10 +268,10 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
     classes = page["classes"]
     files = {
         **shared["files"],
-        "decoder": _data_file(env, out, "decoder", base64.b64encode(page["decoder"]).decode(),
-                              "decoder.onnx, base64"),
-        "encoder": _data_file(env, out, "encoder", base64.b64encode(page["encoder"]).decode(),
-                              "encoder.onnx, base64"),
+        "decoder": _data_file(env, out, "decoder", modelpack.pack(page["decoder"]),
+                              "decoder.onnx, its float32 weights in byte planes (modelpack), gzip, base64"),
+        "encoder": _data_file(env, out, "encoder", modelpack.pack(page["encoder"]),
+                              "encoder.onnx, its float32 weights in byte planes (modelpack), gzip, base64"),
         "points": _data_file(env, out, "points", page["points"],
                              "points of the scatter, int16-quantised, base64"),
         "units": _data_file(env, out, "units", page["units"],
@@ -305,6 +306,7 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
         config=page_config,
         files=files,
         scripts=[up + src for src in shared["scripts"]],
+        head_scripts=[up + src for src in shared["head_scripts"]],
         classes=classes,
         palette=PALETTE,
         model=_model_summary(page["metrics"], page["points"]["n"], page["digits"]["n"]),

@@ -26,11 +26,8 @@
   const { theme, words } = config;
   const SIDE = config.side;
 
-  const timings = {};
-  const mark = (name) => {
-    if (!(name in timings)) timings[name] = Math.round(performance.now());
-  };
-  const rt = lib.runtime.start(config, mark);
+  const rt = lib.runtime.start(config);   // started in <head> already (runtime.js, data-start)
+  const { timings, mark } = rt;
 
   // ---------------------------------------------------------------- page elements
 

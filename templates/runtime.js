@@ -8,8 +8,12 @@
  * encoder image [N,784] in [0,1] → u [N,2]. One session runs at a time, so every run
  * goes through one queue, in the order asked.
  *
- * Owns: the onnxruntime sessions, the run queue, the call counters. May touch: the
- * document's <head> (the data scripts it loads) and window.AEDEMO_DATA.
+ * Loaded in <head> with data-start (builder/page_scripts.py HEAD), it starts at once;
+ * app.js takes the started runtime with start(config).
+ *
+ * Owns: the onnxruntime sessions, the run queue, the call counters, the page's timing
+ * marks. May touch: the document's <head> (the data scripts it loads) and
+ * window.AEDEMO_DATA.
  */
 'use strict';
 
@@ -69,6 +73,24 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
 `;
   }
 
+  /**
+   * The ONNX bytes of a model packed by builder/modelpack.py: gunzip, then each span of
+   * n float32 numbers back from four byte planes (all first bytes, all second bytes, ...)
+   * to n consecutive little-endian numbers. The same bytes as the build's .onnx file.
+   */
+  async function unpackModel(packed) {
+    const body = await gunzip(fromBase64(packed.gz));
+    if (body.length !== packed.bytes) throw new Error('a packed model is truncated');
+    const bytes = body.slice();
+    for (const [at, n] of packed.planes) {
+      for (let k = 0; k < 4; k++) {
+        const plane = at + k * n;
+        for (let i = 0; i < n; i++) bytes[at + 4 * i + k] = body[plane + i];
+      }
+    }
+    return bytes;
+  }
+
   /** Little-endian float32 values packed in base64. */
   function float32s(text) {
     const bytes = fromBase64(text);
@@ -113,13 +135,27 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
 
   // ------------------------------------------------------------------ models
 
+  let started = null;
+
   /**
-   * Start loading everything the page needs. `mark(name)` records a timing.
+   * Start loading everything the page needs, once: the first call begins (this script
+   * makes it from <head> when its tag has data-start, so the decoder loads while the
+   * rest of the page downloads), later calls get the same runtime.
    * Returns { ready, loaded, decode, decodeBatch, encode, encodeBatch, iterate, roundTrip,
-   * points, digits, runs, batches }: `ready` settles when the decoder can run, `loaded` when the encoder
-   * and the digits are there too.
+   * points, digits, runs, batches, timings, mark }: `ready` settles when the decoder has
+   * run once, `loaded` when the encoder and the digits are there too; `timings` are the
+   * page's marks (ms after navigation), `mark(name)` records one, the first time only.
    */
-  function start(config, mark) {
+  function start(config) {
+    if (!started) started = begin(config);
+    return started;
+  }
+
+  function begin(config) {
+    const timings = {};
+    const mark = (name) => {
+      if (!(name in timings)) timings[name] = Math.round(performance.now());
+    };
     const PIXELS = config.side * config.side;
     const { files } = config;
     const runs = { decoder: 0, encoder: 0 };      // calls of each model
@@ -154,7 +190,12 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
         : URL.createObjectURL(new Blob([glue], { type: 'text/javascript' }));
       env.wasm.wasmPaths = { mjs: URL.createObjectURL(new Blob([precompiledGlue(glueUrl)], { type: 'text/javascript' })) };
       mark('unpacked');
-      const session = await InferenceSession.create(fromBase64(model), { executionProviders: ['wasm'] });
+      const session = await InferenceSession.create(await unpackModel(model), { executionProviders: ['wasm'] });
+      // One run now, not counted: onnxruntime-web's kernels get ready while the page's
+      // other scripts may still be on their way, so the first image waits for neither.
+      const warm = await session.run({ [config.input]: new window.ort.Tensor('float32', new Float32Array(2), [1, 2]) },
+        [config.output]);
+      warm[config.output].dispose();
       mark('ready');
       return session;
     })();
@@ -163,11 +204,13 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
     // The encoder and the digits wait for the decoder, so the first image is not delayed.
     const encoderSession = decoderSession.then(async () => {
       const model = await take(files.encoder, 'encoder');
-      return window.ort.InferenceSession.create(fromBase64(model), { executionProviders: ['wasm'] });
+      return window.ort.InferenceSession.create(await unpackModel(model), { executionProviders: ['wasm'] });
     });
     const digits = decoderSession.catch(() => null).then(() => loadDigits(files.digits, PIXELS));
     const ready = decoderSession.then(() => undefined);
     const loaded = Promise.all([decoderSession, encoderSession, digits]).then(() => undefined);
+    // Started in <head>, before app.js can listen: a failure waits for it to be asked.
+    for (const p of [decoderSession, encoderSession, points, digits, ready, loaded]) p.catch(() => {});
 
     /**
      * Run one model on a float32 batch in the queue; resolves with a copy of its first
@@ -315,9 +358,18 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
     }
 
     return {
-      ready, loaded, points, digits, runs, batches,
+      ready, loaded, points, digits, runs, batches, timings, mark,
       decode, decodeBatch, decodeLayers, units, encode, encodeBatch, iterate, roundTrip,
     };
+  }
+
+  const script = document.currentScript;
+  if (script && script.hasAttribute('data-start')) {
+    try {
+      start(JSON.parse(document.getElementById('aedemo-config').textContent));
+    } catch {
+      started = null;   // app.js starts again and reports what failed
+    }
   }
 
   return { start, NoWebAssembly };

@@ -21,11 +21,11 @@ import numpy as np
 import onnx
 import pytest
 
-from builder import layout
+from builder import layout, modelpack
 from builder.export import export_models
 from builder.findings import find
 from builder.files import BuildError, json_bytes, npz_bytes
-from builder.page_scripts import SCRIPTS
+from builder.page_scripts import HEAD, SCRIPTS
 from builder.render import MAX_DIGITS, _digits_payload, render_site
 from builder.theme import PALETTE
 from factories import SECONDS, make_fake_build
@@ -95,7 +95,11 @@ def test_page_is_self_contained_with_relative_urls_and_csp(rendered):
     boot = re.search(r'<script src="assets/boot\.[0-9a-f]{10}\.js"></script>', html)
     assert boot and boot.start() < html.index(" defer></script>"), "boot.js first, not deferred"
     scripts = re.findall(r'<script src="assets/([a-z]+)\.[0-9a-f]{10}\.js" defer></script>', html)
-    assert scripts == [name.removesuffix(".js") for name in SCRIPTS] and scripts[-1] == "app"
+    assert scripts == [name.removesuffix(".js") for name in SCRIPTS if name not in HEAD] and scripts[-1] == "app"
+    # runtime.js in <head> after boot.js, not deferred: it starts the decoder at once
+    head = re.findall(r'<script src="assets/([a-z]+)\.[0-9a-f]{10}\.js" data-start></script>', html)
+    assert head == [name.removesuffix(".js") for name in HEAD] == ["runtime"]
+    assert boot.start() < html.index("data-start></script>") < html.index(" defer></script>") < html.index("</head>")
     # no inline script or style or event handler that the CSP would block
     assert not re.search(r"<script(?![^>]*\b(src|type=\"application/json\"))[^>]*>", html)
     assert not re.search(r"\son[a-z]+=|\sstyle=|<style", html)
@@ -115,8 +119,8 @@ def test_page_shows_the_model_summary_but_no_wall_clock_time(rendered):
 
 def test_data_files_hold_exactly_the_inputs(rendered, build):
     site, _ = rendered
-    assert base64.b64decode(read_site_data(site, "decoder")) == (build / "decoder.onnx").read_bytes()
-    assert base64.b64decode(read_site_data(site, "encoder")) == (build / "encoder.onnx").read_bytes()
+    assert modelpack.unpack(read_site_data(site, "decoder")) == (build / "decoder.onnx").read_bytes()
+    assert modelpack.unpack(read_site_data(site, "encoder")) == (build / "encoder.onnx").read_bytes()
     config = read_site_config(site)
     assert (config["input"], config["output"], config["encoderInput"], config["encoderOutput"]) == (
         "u", "image", "image", "u")

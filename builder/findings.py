@@ -48,7 +48,7 @@ from typing import Callable
 import numpy as np
 
 from . import layout
-from .evaluation import knn_predict, nearest
+from .evaluation import knn_predict
 from .files import BuildError, json_bytes
 from .metrics import Metrics
 

@@ -162,3 +162,35 @@ def serve(site: Path, isolate: bool = False) -> Iterator[str]:
         yield running.url
     finally:
         running.stop()
+
+
+def write_fashion_like(folder: Path, rng: np.random.Generator, n_train: int = 300,
+                       n_test: int = 100) -> None:
+    """IDX files (.gz) of blurry class-dependent blobs named like Debian's Fashion-MNIST."""
+    folder.mkdir(parents=True)
+    yy, xx = np.mgrid[0:28, 0:28]
+    for split, n in (("train", n_train), ("t10k", n_test)):
+        y = (np.arange(n) % 10).astype(np.uint8)
+        cx, cy = 6 + 1.6 * y, 14 + 4 * np.sin(y)
+        img = np.exp(-((xx - cx[:, None, None]) ** 2 + (yy - cy[:, None, None]) ** 2) / 30.0)
+        img = np.clip(255 * img + rng.normal(0, 8, img.shape), 0, 255).astype(np.uint8)
+        for stem, a in ((f"{split}-images-idx3-ubyte", img), (f"{split}-labels-idx1-ubyte", y)):
+            head = bytes([0, 0, 8, a.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in a.shape)
+            (folder / f"{stem}.gz").write_bytes(gzip.compress(head + a.tobytes(), mtime=0))
+
+
+def build_fashion_like(tmp: Path, node_modules: Path) -> str:
+    """`aedemo build --quick` of `write_fashion_like` data: IDX files in tmp/idx/fashion-mnist,
+    the build in tmp/build/fashion-mnist, the site in tmp/site (with every build beside it).
+    Returns the command's output."""
+    from click.testing import CliRunner
+
+    from builder.cli import main
+
+    write_fashion_like(tmp / "idx" / "fashion-mnist", np.random.default_rng(7))
+    result = CliRunner().invoke(main, [
+        "build", "--quick", "--quiet", "--data", str(tmp / "idx" / "fashion-mnist"),
+        "--out", str(tmp / "build" / "fashion-mnist"), "--site", str(tmp / "site"),
+        "--node-modules", str(node_modules)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output

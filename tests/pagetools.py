@@ -374,3 +374,15 @@ class Tab:
 
     def close(self) -> None:
         self.context.close()
+
+
+def shared_tab(browser, site: Site, mode: str, ready: str | None = None):
+    """One page per module and mode, loaded: first image, encoder and digits, and `ready`
+    (a JS predicate) when given. A generator for a module fixture: yields the Tab, closes it."""
+    tab = Tab(browser, site, mode)
+    tab.wait_first_image()
+    tab.wait_loaded()
+    if ready is not None:
+        tab.wait(ready)
+    yield tab
+    tab.close()

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 pytest.register_assert_rewrite("pagetools")
-from pagetools import PIXELS, SIDE, Tab, mnist_reference, to_grey  # noqa: E402
+from pagetools import PIXELS, SIDE, Tab, mnist_reference, shared_tab, to_grey  # noqa: E402
 
 pytest_plugins = ["pagetools"]
 pytest.importorskip("playwright.sync_api")   # the browser tests need it
@@ -35,11 +35,7 @@ CODE_TOLERANCE = 1e-4    # page vs Python onnxruntime, for codes and paths (the 
 
 @pytest.fixture(scope="module", params=["http", "file"])
 def shared(request, browser, site):
-    tab = Tab(browser, site, request.param)
-    tab.wait_first_image()
-    tab.wait_loaded()
-    yield tab
-    tab.close()
+    yield from shared_tab(browser, site, request.param)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import onnx
 import pytest
 
 from builder import export, modelpack
-from tests.factories import random_model
+from factories import random_model
 
 META = {"seed": 0, "data": "test", "source": "test", "test_mse": 0.5}
 

@@ -5,39 +5,23 @@ models, points and class names."""
 
 from __future__ import annotations
 
-import gzip
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from builder import data
-from builder.cli import build_folder, main, parse_classes
+from builder.cli import build_folder, parse_classes
 from builder.files import BuildError
 from sitefiles import read_site_config
 from conftest import NODE_MODULES
 
 pytest.register_assert_rewrite("pagetools")
 from pagetools import Site, Tab, serve  # noqa: E402
+from factories import build_fashion_like, write_fashion_like  # noqa: E402
 
 pytest_plugins = ["pagetools"]
-
-
-def write_fashion_like(folder: Path, rng: np.random.Generator, n_train: int = 300,
-                       n_test: int = 100) -> None:
-    """IDX files (.gz) of blurry class-dependent blobs named like Debian's Fashion-MNIST."""
-    folder.mkdir(parents=True)
-    yy, xx = np.mgrid[0:28, 0:28]
-    for split, n in (("train", n_train), ("t10k", n_test)):
-        y = (np.arange(n) % 10).astype(np.uint8)
-        cx, cy = 6 + 1.6 * y, 14 + 4 * np.sin(y)
-        img = np.exp(-((xx - cx[:, None, None]) ** 2 + (yy - cy[:, None, None]) ** 2) / 30.0)
-        img = np.clip(255 * img + rng.normal(0, 8, img.shape), 0, 255).astype(np.uint8)
-        for stem, a in ((f"{split}-images-idx3-ubyte", img), (f"{split}-labels-idx1-ubyte", y)):
-            head = bytes([0, 0, 8, a.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in a.shape)
-            (folder / f"{stem}.gz").write_bytes(gzip.compress(head + a.tobytes(), mtime=0))
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +29,8 @@ def two_sets(quick_build: Path, tmp_path_factory: pytest.TempPathFactory) -> tup
     """(build root, site) after `aedemo build --data …/fashion-mnist` beside the MNIST build."""
     tmp = tmp_path_factory.mktemp("two")
     shutil.copytree(quick_build, tmp / "build" / "mnist")
-    write_fashion_like(tmp / "idx" / "fashion-mnist", np.random.default_rng(7))
-    result = CliRunner().invoke(main, [
-        "build", "--quick", "--quiet", "--data", str(tmp / "idx" / "fashion-mnist"),
-        "--out", str(tmp / "build" / "fashion-mnist"), "--site", str(tmp / "site"),
-        "--node-modules", str(NODE_MODULES)], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    assert "pages      2" in result.output
+    output = build_fashion_like(tmp, NODE_MODULES)
+    assert "pages      2" in output
     return tmp / "build", tmp / "site"
 
 

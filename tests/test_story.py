@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 pytest.register_assert_rewrite("pagetools")
-from pagetools import SIDE, Site, Tab, mnist_reference, serve, to_grey  # noqa: E402
+from pagetools import SIDE, Site, Tab, mnist_reference, serve, shared_tab, to_grey  # noqa: E402
 
 pytest_plugins = ["pagetools"]
 pytest.importorskip("playwright.sync_api")   # the browser tests need it
@@ -34,12 +34,7 @@ KNN = 5
 
 @pytest.fixture(scope="module", params=["http", "file"])
 def shared(request, browser, site):
-    tab = Tab(browser, site, request.param)
-    tab.wait_first_image()
-    tab.wait_loaded()
-    tab.wait("() => aedemo.story.outside() !== null")
-    yield tab
-    tab.close()
+    yield from shared_tab(browser, site, request.param, "() => aedemo.story.outside() !== null")
 
 
 @pytest.fixture
@@ -360,20 +355,12 @@ def test_touch_runs_an_action_and_resets(browser, site, mode):
 
 @pytest.fixture(scope="module")
 def fashion_site(tmp_path_factory):
-    """A quick one-page site of Fashion-MNIST-like blobs (tests/test_sites.py's IDX files), served."""
-    from click.testing import CliRunner
-    from test_sites import write_fashion_like
-
-    from builder.cli import main
+    """A quick one-page site of Fashion-MNIST-like blobs (tests/factories.py), served."""
+    from factories import build_fashion_like
     from pagetools import NODE_MODULES
 
     tmp = tmp_path_factory.mktemp("fashion")
-    write_fashion_like(tmp / "idx" / "fashion-mnist", np.random.default_rng(7))
-    result = CliRunner().invoke(main, [
-        "build", "--quick", "--quiet", "--data", str(tmp / "idx" / "fashion-mnist"),
-        "--out", str(tmp / "build" / "fashion-mnist"), "--site", str(tmp / "site"),
-        "--node-modules", str(NODE_MODULES)], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    build_fashion_like(tmp, NODE_MODULES)
     server, origin = serve(tmp / "site")
     yield Site(root=tmp / "site", origin=origin, build=tmp / "build" / "fashion-mnist")
     server.shutdown()

@@ -69,6 +69,8 @@ class Plan:
     gemm_size: int = 1024
     gemm_reps: int = 10
     torch_adam: str = "fused"  # how torch.optim runs Adam: fused, foreach or default
+    # the quality section's methods; "pretraining" = numpy_random,numpy_pretrain alone
+    quality_methods: tuple[str, ...] = ("torch", "numpy_random", "numpy_pretrain")
 
     @classmethod
     def quick_plan(cls, **changes: Any) -> "Plan":
@@ -192,8 +194,8 @@ def quality_section(plan: Plan, data_dir: Path | None, cache: Path) -> dict[str,
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    kinds = (("torch", "torch", False), ("numpy_random", "numpy", False),
-             ("numpy_pretrain", "numpy", True))
+    kinds = tuple(k for k in (("torch", "torch", False), ("numpy_random", "numpy", False),
+                              ("numpy_pretrain", "numpy", True)) if k[0] in plan.quality_methods)
     jobs = [(key, seed, {"kind": "quality", "impl": impl, "seed": seed, "pretrain": pretrain,
                          "quick": plan.quick, "epochs": plan.epochs, "cache": str(cache),
                          "data": str(data_dir) if data_dir else None, "adam": plan.torch_adam})
@@ -223,11 +225,28 @@ def quality_section(plan: Plan, data_dir: Path | None, cache: Path) -> dict[str,
             "seeds": list(range(plan.seeds)),
             "seconds": timing(r["seconds"]["total"] for r in rs),  # one thread, jobs side by side
         }
+    if "numpy_random" in runs and "numpy_pretrain" in runs:
+        methods["pretraining"] = pretraining_comparison(runs["numpy_pretrain"], runs["numpy_random"])
     pca = runs["numpy_pretrain"][0]["pca2"]
     methods["pca2"] = {"test_mse": spread([pca["test_mse"]]), "knn5": spread([pca["knn5"]])}
     d = runs["numpy_pretrain"][0]["data"]
     return {"data": d["name"], "source": d["source"], "n_train": d["n_train"], "n_test": d["n_test"],
             "config": runs["numpy_pretrain"][0]["config"], "methods": methods}
+
+
+def pretraining_comparison(pre: list[dict[str, Any]], rand: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pretrained against random init over the same seeds: per metric the per-seed
+    difference (pretrained − random), its mean and spread, and whether the mean difference
+    is within the seeds' spread (`story.within_spread`, the page's sentence's test)."""
+    from builder.story import within_spread
+
+    out: dict[str, Any] = {"seeds": len(pre)}
+    for metric in ("test_mse", "knn5"):
+        a, b = spread(r[metric] for r in pre), spread(r[metric] for r in rand)
+        d = spread(x[metric] - y[metric] for x, y in zip(pre, rand))
+        out[metric] = {"difference": d, "within_spread": within_spread(d["mean"], a["sd"], b["sd"])
+                       if len(pre) > 1 else None}
+    return out
 
 
 def aedemo_cli() -> str:
@@ -310,7 +329,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                        ("seeds", int), ("epochs", int), ("quality-jobs", int), ("build-runs", int),
                        ("loads", int), ("decode-calls", int), ("batch", int), ("batch-reps", int)):
         p.add_argument(f"--{name}", type=kind, default=None, help=f"override the plan's {name}")
+    p.add_argument("--quality-methods", type=quality_methods, default=None,
+                   help="the quality section's methods, comma-separated, of torch, numpy_random, "
+                        "numpy_pretrain; 'pretraining' is numpy_random,numpy_pretrain alone "
+                        "(with --skip for the other sections: the pretrained-vs-random comparison)")
     return p.parse_args(argv)
+
+
+def quality_methods(text: str) -> tuple[str, ...]:
+    known = ("torch", "numpy_random", "numpy_pretrain")
+    names = ("numpy_random", "numpy_pretrain") if text == "pretraining" else \
+        tuple(t.strip() for t in text.split(",") if t.strip())
+    if not names or any(n not in known for n in names) or "numpy_pretrain" not in names:
+        raise argparse.ArgumentTypeError(f"expected some of {', '.join(known)} with numpy_pretrain, "
+                                         f"or 'pretraining'; got {text!r}")
+    return names
 
 
 def make_plan(args: argparse.Namespace) -> Plan:

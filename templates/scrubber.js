@@ -84,7 +84,7 @@
       return ck.decode(u[0], u[1]).then((image) => {
         decoded = { u, moment, checkpoint: ck.moment, image };
         els.digit.getContext('2d').putImageData(marks.greyImage(image, side), 0, 0);
-        els.caption.textContent = `${format.point(u)} decoded by the checkpoint ${moments[ck.moment].label}`;
+        els.caption.textContent = `${format.point(u)} decoded by the ${moments[ck.moment].label} checkpoint`;
       });
     }, { fail, done: ask });
 

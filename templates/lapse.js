@@ -55,7 +55,10 @@
       await rt.ready;
       const values = await lazy.load('timelapse');
       const data = lib.scrubber.unpack(values.timelapse, rt.fromBase64);
-      const decoders = data.checkpoints.map((c) => ({ moment: c.moment, ...rt.decoderFrom(values[c.key]) }));
+      // the kept checkpoint (key null) is the page's own decoder
+      const decoders = data.checkpoints.map((c) => ({
+        moment: c.moment, ...(c.key === null ? { ready: rt.ready, decode: rt.decode } : rt.decoderFrom(values[c.key])),
+      }));
       const twin = rt.decoderFrom(values.twin);
       await Promise.all([...decoders.map((d) => d.ready), twin.ready]);
       const local = (error) => { status.hidden = false; status.textContent = `The time-lapse failed: ${error.message}`; };

@@ -149,6 +149,15 @@ def test_hover_decodes_with_the_nearest_checkpoint(tab, site) -> None:
     assert d["checkpoint"] == h.moment_of("unrolled", 0)   # before unrolling: the first decoder
     want = session_of(site_model(site, "checkpoint0")).run(None, {"u": np.array([[0.25, -0.5]], np.float32)})[0]
     assert np.abs(np.array(d["image"]) - want[0]).max() <= 1e-5
+    # at the kept moment: the kept checkpoint, which is the page's own decoder
+    tab.js("() => document.querySelector('[data-jump=\"kept\"]').click()")
+    settle(tab)
+    tab.js("() => aedemo.lapse.hover(0.25, -0.5)")
+    last = len(h.phase) - 1
+    tab.wait("(k) => { const d = aedemo.lapse.decoded(); return d && d.moment === k; }", last)
+    d = tab.js("() => aedemo.lapse.decoded()")
+    assert d["checkpoint"] == int(h.checkpoint[-1])
+    assert np.abs(np.array(d["image"]) - site.decode(np.array([[0.25, -0.5]]))[0]).max() <= 1e-5
     tab.assert_clean()
 
 

@@ -24,7 +24,7 @@ TRAIN_SRC  := builder/activations.py builder/autoencoder.py builder/data.py buil
 EXPORT_SRC := builder/export.py builder/autoencoder.py builder/layout.py
 FINDINGS_SRC := builder/findings.py builder/evaluation.py builder/layout.py
 TIMELAPSE_SRC := builder/timelapse.py builder/history.py builder/export.py $(TRAIN_SRC)
-RENDER_SRC := builder/render.py builder/card.py builder/history.py builder/timelapse.py builder/layout.py builder/metrics.py builder/page_scripts.py \
+RENDER_SRC := builder/render.py builder/card.py builder/history.py builder/timelapse.py $(wildcard bench/pretraining.json) builder/layout.py builder/metrics.py builder/page_scripts.py \
               builder/sitedir.py builder/story.py builder/theme.py $(shell find templates -type f 2>/dev/null)
 
 .PHONY: site site-all serve serve-all test test-no-browser bench clean install chromium fashion-data FORCE

@@ -249,6 +249,23 @@ def pretraining_comparison(pre: list[dict[str, Any]], rand: list[dict[str, Any]]
     return out
 
 
+def pretraining_record(res: dict[str, Any]) -> dict[str, Any] | None:
+    """The default data's pretrained-vs-random figures in the form the build reads
+    (`builder.timelapse.bench_spread`): data, config without the seed, seeds, date, each
+    method's seed spread and the mean per-seed differences. None without that comparison."""
+    q = next((q for q in res.get("quality") or [] if "error" not in q), None)
+    cmp = q and q["methods"].get("pretraining")
+    if not cmp or cmp["seeds"] < 2:
+        return None
+    m = q["methods"]
+    side = lambda key: {"mse_mean": m[key]["test_mse"]["mean"], "mse_sd": m[key]["test_mse"]["sd"],  # noqa: E731
+                        "knn5_mean": m[key]["knn5"]["mean"], "knn5_sd": m[key]["knn5"]["sd"]}
+    return {"format": 1, "date": res["date"][:10], "data": {"name": q["data"], "source": q["source"]},
+            "config": {k: v for k, v in q["config"].items() if k != "seed"}, "seeds": cmp["seeds"],
+            "pretrained": side("numpy_pretrain"), "random": side("numpy_random"),
+            "difference": {k: cmp[k]["difference"]["mean"] for k in ("test_mse", "knn5")}}
+
+
 def aedemo_cli() -> str:
     local = Path(sys.executable).parent / "aedemo"
     return str(local) if local.exists() else (shutil.which("aedemo") or "aedemo")
@@ -438,6 +455,9 @@ def main(argv: list[str] | None = None) -> int:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / "bench.json", res)
+    record = pretraining_record(res)
+    if record is not None:   # commit it as bench/pretraining.json for the page's sentence to cite
+        write_json(out_dir / "pretraining.json", record)
     print(report.markdown(res), end="")
     log(f"bench: {res['seconds']:.0f} s in all; figures in {out_dir / 'bench.json'}")
     return 1 if failed else 0

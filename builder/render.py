@@ -162,7 +162,7 @@ def _read_demo(build_dir: Path, versions: dict[str, str]) -> dict:
     units = _read_npz(build_dir / layout.UNITS, read(layout.UNITS), ("layer1", "value1", "layer2", "value2"))
     pca = np.asarray(points["pca"])
     findings = _read_findings(build_dir / layout.FINDINGS, read(layout.FINDINGS))
-    lapse = _read_timelapse(build_dir, read, u[test], label[test]) if manifest.current("timelapse") else None
+    lapse = _read_timelapse(build_dir, read, u[test], label[test], metrics) if manifest.current("timelapse") else None
     return {
         "timelapse": lapse,
         "story": story_context(findings, classes, metrics.data.name, x_test),
@@ -176,13 +176,13 @@ def _read_demo(build_dir: Path, versions: dict[str, str]) -> dict:
     }
 
 
-def _read_timelapse(build_dir: Path, read, u_test: np.ndarray, y_test: np.ndarray) -> dict:
+def _read_timelapse(build_dir: Path, read, u_test: np.ndarray, y_test: np.ndarray, metrics: Metrics) -> dict:
     """The time-lapse's payload (`history.npz`, `timelapse.npz`, `timelapse.json`): the
     recorded test codes per moment (uint16 as recorded, base64), the kept net's exact codes
     and the twin's of the same images (float32), the moments' figures, and the ONNX bytes
     of the checkpoint decoders and the twin's decoder."""
     from .history import PHASES, History
-    from .timelapse import Timelapse, read_twin
+    from .timelapse import Timelapse, bench_spread, read_twin
 
     h = History.from_bytes(read(layout.HISTORY), build_dir / layout.HISTORY)
     record = Timelapse.read(read(layout.TIMELAPSE_JSON), build_dir / layout.TIMELAPSE_JSON)
@@ -207,7 +207,7 @@ def _read_timelapse(build_dir: Path, read, u_test: np.ndarray, y_test: np.ndarra
     }
     kept = f"checkpoint{len(h.checkpoint) - 1}"
     return {"payload": payload, "models": {k: models[k] for k in sorted(models) if k != kept}, "record": record,
-            "rows": rows, "sentence": pretraining_sentence(record.pretrained, record.twin)}
+            "rows": rows, "sentence": pretraining_sentence(record.pretrained, record.twin, bench_spread(metrics))}
 
 
 def _read_findings(path: Path, data: bytes) -> dict:

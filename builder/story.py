@@ -249,5 +249,14 @@ def pretraining_sentence(pre: Any, twin: Any, spread: dict | None = None) -> str
     where = ("both differences are within" if all(inside) else "both differences are beyond" if not any(inside)
              else f"the {'MSE' if inside[0] else 'kNN-5'} difference is within and the "
                   f"{'kNN-5' if inside[0] else 'MSE'} difference beyond")
+    d = spread.get("difference")
+    tail = ""
+    if d is not None:
+        mean_inside = [within_spread(d["test_mse"], p["mse_sd"], r["mse_sd"]),
+                       within_spread(d["knn5"], p["knn5_sd"], r["knn5_sd"])]
+        tail = (f" Averaged over those seeds, pretraining changes the test MSE by {d['test_mse']:+.4f} and "
+                f"kNN-5 by {100 * d['knn5']:+.1f} points, "
+                + ("both within that spread." if all(mean_inside) else "both beyond that spread."
+                   if not any(mean_inside) else "one within that spread and one beyond it."))
     return (text + f" On this seed {verdict}; {where} the spread of {spread['n']} seeds measured by "
-            f"make bench on {spread['date']}.")
+            f"make bench on {spread['date']}.{tail}")

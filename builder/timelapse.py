@@ -82,6 +82,32 @@ class Timelapse:
             raise BuildError(f"{where}: not an aedemo time-lapse ({e}): run `aedemo timelapse`") from None
 
 
+BENCH_RECORD = Path(__file__).resolve().parent.parent / "bench" / "pretraining.json"  # committed
+
+
+def bench_spread(metrics: Metrics, path: Path = BENCH_RECORD) -> dict | None:
+    """The seed spread `make bench` measured for this data set and config (a committed
+    `bench/pretraining.json`, written by the bench as build/pretraining.json), in the form
+    `story.pretraining_sentence` takes; None when there is none or it is of other data or
+    another config (the seed aside). BuildError naming the file when it is malformed."""
+    if not path.is_file():
+        return None
+    try:
+        rec = json.loads(path.read_text(encoding="utf-8"))
+        if rec.get("format") != FORMAT:
+            raise ValueError(f"expected format {FORMAT}")
+        same = (rec["data"] == {"name": metrics.data.name, "source": metrics.data.source}
+                and rec["config"] == {k: v for k, v in metrics.config.items() if k != "seed"})
+        if not same:
+            return None
+        return {"n": int(rec["seeds"]), "date": str(rec["date"]),
+                "pretrained": {k: float(rec["pretrained"][k]) for k in ("mse_sd", "knn5_sd")},
+                "random": {k: float(rec["random"][k]) for k in ("mse_sd", "knn5_sd")},
+                "difference": {k: float(rec["difference"][k]) for k in ("test_mse", "knn5")}}
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise BuildError(f"{path}: not a bench record of pretraining ({e}); run make bench again") from None
+
+
 def dead_share(shares: tuple[float, ...], sizes: tuple[int, ...]) -> float:
     """The share of all encoder hidden units that never fire, from each layer's share."""
     widths = sizes[1:-1]

@@ -142,3 +142,35 @@ def test_the_sentence_says_which_is_better_from_the_numbers() -> None:
     assert "both differences are within the spread of 3 seeds" in pretraining_sentence(S(0.0363, 0.784), S(0.0370, 0.780), spread)
     assert "beyond" in pretraining_sentence(S(0.030, 0.85), S(0.040, 0.70), spread)
     assert within_spread(0.001, 0.001, 0.001) and not within_spread(0.002, 0.001, 0.001)
+
+
+def test_the_page_cites_the_bench_spread_of_its_own_config_only(quick_build: Path, tmp_path: Path) -> None:
+    """A bench record (bench/pretraining.json, as `make bench` writes it) of this data and
+    config gives the sentence the seeds' spread; one of another config is not cited."""
+    import json
+
+    from bench.__main__ import pretraining_comparison, pretraining_record
+    from bench.common import spread
+    from builder.timelapse import bench_spread
+
+    m = Metrics.read(quick_build / layout.METRICS)
+    pre = [{"test_mse": 0.046 + 0.001 * i, "knn5": 0.60 + 0.01 * i} for i in range(3)]
+    rand = [{"test_mse": 0.052 + 0.0005 * i, "knn5": 0.52 - 0.01 * i} for i in range(3)]
+    methods = {"numpy_pretrain": {"test_mse": spread(r["test_mse"] for r in pre), "knn5": spread(r["knn5"] for r in pre)},
+               "numpy_random": {"test_mse": spread(r["test_mse"] for r in rand), "knn5": spread(r["knn5"] for r in rand)},
+               "pretraining": pretraining_comparison(pre, rand)}
+    res = {"date": "2026-12-02T00:54:16+00:00",
+           "quality": [{"data": m.data.name, "source": m.data.source, "config": m.config, "methods": methods}]}
+    path = tmp_path / "pretraining.json"
+    path.write_text(json.dumps(pretraining_record(res)))
+    got = bench_spread(m, path)
+    assert got is not None and got["n"] == 3 and got["date"] == "2026-12-02"
+    rec = Timelapse.read((quick_build / layout.TIMELAPSE_JSON).read_bytes(), "timelapse.json")
+    sentence = pretraining_sentence(rec.pretrained, rec.twin, got)
+    assert "spread of 3 seeds measured by make bench on 2026-12-02" in sentence
+    assert "both beyond that spread" in sentence     # the made-up nets differ by far more than their seeds
+    other = dataclasses.replace(m, config={**m.config, "epochs": m.config["epochs"] + 1})
+    assert bench_spread(other, path) is None
+    path.write_text("{}")
+    with pytest.raises(BuildError, match="not a bench record"):
+        bench_spread(m, path)

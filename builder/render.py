@@ -188,8 +188,9 @@ def _read_timelapse(build_dir: Path, read, u_test: np.ndarray, y_test: np.ndarra
     record = Timelapse.read(read(layout.TIMELAPSE_JSON), build_dir / layout.TIMELAPSE_JSON)
     twin_u, _, models = read_twin(read(layout.TIMELAPSE), build_dir / layout.TIMELAPSE)
     rows = h.rows
+    kept_moment = h.moment_of("finetune", int(h.epoch[-1]))
     if len(twin_u) != len(u_test) or rows.max(initial=0) >= len(u_test) or len(models) != len(h.checkpoint) + 1 \
-            or h.phase[h.checkpoint[-1]] != 2 or h.epoch[h.checkpoint[-1]] != h.epoch[-1]:
+            or kept_moment not in h.checkpoint.tolist():
         raise BuildError(f"{build_dir / layout.TIMELAPSE} does not match {layout.HISTORY}: run `aedemo timelapse`")
     b64 = lambda a: base64.b64encode(np.ascontiguousarray(a).tobytes()).decode()  # noqa: E731
     moments = [{"label": h.label(i), "phase": PHASES[int(h.phase[i])], "epoch": int(h.epoch[i]),
@@ -200,12 +201,12 @@ def _read_timelapse(build_dir: Path, read, u_test: np.ndarray, y_test: np.ndarra
         "q": b64(h.q.astype("<u2")), "lo": [float(v) for v in h.lo.ravel()], "hi": [float(v) for v in h.hi.ravel()],
         "labels": b64(y_test[rows].astype(np.uint8)), "final": b64(u_test[rows].astype("<f4")), "twin": b64(twin_u[rows].astype("<f4")),
         # the kept checkpoint is the page's own decoder (the same weights): not shipped twice
-        "checkpoints": [{"moment": int(m), "key": None if j == len(h.checkpoint) - 1 else f"checkpoint{j}"}
+        "checkpoints": [{"moment": int(m), "key": None if m == kept_moment else f"checkpoint{j}"}
                         for j, m in enumerate(h.checkpoint)],
         "unrolled": h.moment_of("unrolled", 0), "kept": len(moments) - 1,
         "nTest": int(len(u_test)),
     }
-    kept = f"checkpoint{len(h.checkpoint) - 1}"
+    kept = f"checkpoint{h.checkpoint.tolist().index(kept_moment)}"
     return {"payload": payload, "models": {k: models[k] for k in sorted(models) if k != kept}, "record": record,
             "rows": rows, "sentence": pretraining_sentence(record.pretrained, record.twin, bench_spread(metrics))}
 

@@ -156,7 +156,7 @@ def test_hover_decodes_with_the_nearest_checkpoint(tab, site) -> None:
     last = len(h.phase) - 1
     tab.wait("(k) => { const d = aedemo.lapse.decoded(); return d && d.moment === k; }", last)
     d = tab.js("() => aedemo.lapse.decoded()")
-    assert d["checkpoint"] == int(h.checkpoint[-1])
+    assert d["checkpoint"] == h.moment_of("finetune", int(h.epoch[-1]))
     assert np.abs(np.array(d["image"]) - site.decode(np.array([[0.25, -0.5]]))[0]).max() <= 1e-5
     tab.assert_clean()
 

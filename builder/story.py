@@ -254,8 +254,10 @@ def pretraining_sentence(pre: Any, twin: Any, spread: dict | None = None) -> str
     if d is not None:
         mean_inside = [within_spread(d["test_mse"], p["mse_sd"], r["mse_sd"]),
                        within_spread(d["knn5"], p["knn5_sd"], r["knn5_sd"])]
-        tail = (f" Averaged over those seeds, pretraining changes the test MSE by {d['test_mse']:+.4f} and "
-                f"kNN-5 by {100 * d['knn5']:+.1f} points, "
+        d_mse_text = f"{d['test_mse']:+.4f}".replace("-", "\u2212")  # a true minus sign
+        d_knn_text = f"{100 * d['knn5']:+.1f}".replace("-", "\u2212")
+        tail = (f" Averaged over those seeds, pretraining changes the test MSE by {d_mse_text} and "
+                f"kNN-5 by {d_knn_text} points, "
                 + ("both within that spread." if all(mean_inside) else "both beyond that spread."
                    if not any(mean_inside) else "one within that spread and one beyond it."))
     return (text + f" On this seed {verdict}; {where} the spread of {spread['n']} seeds measured by "

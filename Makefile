@@ -19,14 +19,18 @@ DEMOS   ?= $(BUILD)
 TRAIN_ARGS := $(if $(DATA),--data $(DATA) --name $(NAME)) $(if $(SEED),--seed $(SEED)) \
               $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(OUTPUT),--output $(OUTPUT))
 TRAIN_SRC  := builder/activations.py builder/autoencoder.py builder/data.py builder/evaluation.py \
-              builder/files.py builder/layout.py builder/metrics.py builder/rbm.py builder/training.py
+              builder/files.py builder/history.py builder/layout.py builder/metrics.py builder/rbm.py \
+              builder/training.py
 EXPORT_SRC := builder/export.py builder/autoencoder.py builder/layout.py
 FINDINGS_SRC := builder/findings.py builder/evaluation.py builder/layout.py
-RENDER_SRC := builder/render.py builder/card.py builder/layout.py builder/metrics.py builder/page_scripts.py \
+TIMELAPSE_SRC := builder/timelapse.py builder/history.py builder/export.py $(TRAIN_SRC)
+RENDER_SRC := builder/render.py builder/card.py builder/history.py builder/timelapse.py $(wildcard bench/pretraining.json) builder/layout.py builder/metrics.py builder/page_scripts.py \
               builder/sitedir.py builder/story.py builder/theme.py $(shell find templates -type f 2>/dev/null)
 
 .PHONY: site site-all serve serve-all test test-no-browser bench clean install chromium fashion-data FORCE
 .DELETE_ON_ERROR:
+# Build files made through the pattern rules are outputs, never intermediates to delete.
+.SECONDARY: $(addsuffix /decoder.onnx,$(DEMOS))
 
 site: $(SITE)/index.html
 
@@ -76,7 +80,12 @@ build/%/decoder.onnx: build/%/weights.npz $(EXPORT_SRC)
 build/%/findings.json: build/%/decoder.onnx $(FINDINGS_SRC)
 	$(BIN)/aedemo findings --out build/$*
 
-$(SITE)/index.html: build/site-demos $(addsuffix /findings.json,$(DEMOS)) $(RENDER_SRC) $(ONNX_WEB)
+# The time-lapse's checkpoint decoders and the no-pretraining twin (builder/timelapse.py).
+build/%/timelapse.json: build/%/weights.npz $(TIMELAPSE_SRC)
+	$(BIN)/aedemo timelapse --out build/$*
+
+$(SITE)/index.html: build/site-demos $(addsuffix /findings.json,$(DEMOS)) $(addsuffix /timelapse.json,$(DEMOS)) \
+                    $(RENDER_SRC) $(ONNX_WEB)
 	$(BIN)/aedemo render $(DEMOS) --site $(SITE)
 
 # Preview as GitHub Pages serves it, at http://127.0.0.1:8000/aedemo/, re-rendered (never

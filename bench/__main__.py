@@ -69,6 +69,8 @@ class Plan:
     gemm_size: int = 1024
     gemm_reps: int = 10
     torch_adam: str = "fused"  # how torch.optim runs Adam: fused, foreach or default
+    # the quality section's methods; "pretraining" = numpy_random,numpy_pretrain alone
+    quality_methods: tuple[str, ...] = ("torch", "numpy_random", "numpy_pretrain")
 
     @classmethod
     def quick_plan(cls, **changes: Any) -> "Plan":
@@ -192,8 +194,8 @@ def quality_section(plan: Plan, data_dir: Path | None, cache: Path) -> dict[str,
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    kinds = (("torch", "torch", False), ("numpy_random", "numpy", False),
-             ("numpy_pretrain", "numpy", True))
+    kinds = tuple(k for k in (("torch", "torch", False), ("numpy_random", "numpy", False),
+                              ("numpy_pretrain", "numpy", True)) if k[0] in plan.quality_methods)
     jobs = [(key, seed, {"kind": "quality", "impl": impl, "seed": seed, "pretrain": pretrain,
                          "quick": plan.quick, "epochs": plan.epochs, "cache": str(cache),
                          "data": str(data_dir) if data_dir else None, "adam": plan.torch_adam})
@@ -223,11 +225,45 @@ def quality_section(plan: Plan, data_dir: Path | None, cache: Path) -> dict[str,
             "seeds": list(range(plan.seeds)),
             "seconds": timing(r["seconds"]["total"] for r in rs),  # one thread, jobs side by side
         }
+    if "numpy_random" in runs and "numpy_pretrain" in runs:
+        methods["pretraining"] = pretraining_comparison(runs["numpy_pretrain"], runs["numpy_random"])
     pca = runs["numpy_pretrain"][0]["pca2"]
     methods["pca2"] = {"test_mse": spread([pca["test_mse"]]), "knn5": spread([pca["knn5"]])}
     d = runs["numpy_pretrain"][0]["data"]
     return {"data": d["name"], "source": d["source"], "n_train": d["n_train"], "n_test": d["n_test"],
             "config": runs["numpy_pretrain"][0]["config"], "methods": methods}
+
+
+def pretraining_comparison(pre: list[dict[str, Any]], rand: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pretrained against random init over the same seeds: per metric the per-seed
+    difference (pretrained − random), its mean and spread, and whether the mean difference
+    is within the seeds' spread (`story.within_spread`, the page's sentence's test)."""
+    from builder.story import within_spread
+
+    out: dict[str, Any] = {"seeds": len(pre)}
+    for metric in ("test_mse", "knn5"):
+        a, b = spread(r[metric] for r in pre), spread(r[metric] for r in rand)
+        d = spread(x[metric] - y[metric] for x, y in zip(pre, rand))
+        out[metric] = {"difference": d, "within_spread": within_spread(d["mean"], a["sd"], b["sd"])
+                       if len(pre) > 1 else None}
+    return out
+
+
+def pretraining_record(res: dict[str, Any]) -> dict[str, Any] | None:
+    """The default data's pretrained-vs-random figures in the form the build reads
+    (`builder.timelapse.bench_spread`): data, config without the seed, seeds, date, each
+    method's seed spread and the mean per-seed differences. None without that comparison."""
+    q = next((q for q in res.get("quality") or [] if "error" not in q), None)
+    cmp = q and q["methods"].get("pretraining")
+    if not cmp or cmp["seeds"] < 2:
+        return None
+    m = q["methods"]
+    side = lambda key: {"mse_mean": m[key]["test_mse"]["mean"], "mse_sd": m[key]["test_mse"]["sd"],  # noqa: E731
+                        "knn5_mean": m[key]["knn5"]["mean"], "knn5_sd": m[key]["knn5"]["sd"]}
+    return {"format": 1, "date": res["date"][:10], "data": {"name": q["data"], "source": q["source"]},
+            "config": {k: v for k, v in q["config"].items() if k != "seed"}, "seeds": cmp["seeds"],
+            "pretrained": side("numpy_pretrain"), "random": side("numpy_random"),
+            "difference": {k: cmp[k]["difference"]["mean"] for k in ("test_mse", "knn5")}}
 
 
 def aedemo_cli() -> str:
@@ -313,7 +349,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                        ("seeds", int), ("epochs", int), ("quality-jobs", int), ("build-runs", int),
                        ("loads", int), ("decode-calls", int), ("batch", int), ("batch-reps", int)):
         p.add_argument(f"--{name}", type=kind, default=None, help=f"override the plan's {name}")
+    p.add_argument("--quality-methods", type=quality_methods, default=None,
+                   help="the quality section's methods, comma-separated, of torch, numpy_random, "
+                        "numpy_pretrain; 'pretraining' is numpy_random,numpy_pretrain alone "
+                        "(with --skip for the other sections: the pretrained-vs-random comparison)")
     return p.parse_args(argv)
+
+
+def quality_methods(text: str) -> tuple[str, ...]:
+    known = ("torch", "numpy_random", "numpy_pretrain")
+    names = ("numpy_random", "numpy_pretrain") if text == "pretraining" else \
+        tuple(t.strip() for t in text.split(",") if t.strip())
+    if not names or any(n not in known for n in names) or "numpy_pretrain" not in names:
+        raise argparse.ArgumentTypeError(f"expected some of {', '.join(known)} with numpy_pretrain, "
+                                         f"or 'pretraining'; got {text!r}")
+    return names
 
 
 def make_plan(args: argparse.Namespace) -> Plan:
@@ -408,6 +458,9 @@ def main(argv: list[str] | None = None) -> int:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / "bench.json", res)
+    record = pretraining_record(res)
+    if record is not None:   # commit it as bench/pretraining.json for the page's sentence to cite
+        write_json(out_dir / "pretraining.json", record)
     print(report.markdown(res), end="")
     log(f"bench: {res['seconds']:.0f} s in all; figures in {out_dir / 'bench.json'}")
     return 1 if failed else 0

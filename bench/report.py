@@ -128,6 +128,15 @@ def quality_rows(r: dict[str, Any]) -> list[Row]:
                     note += f"; {m['epochs']} epochs"
                 rows.append((label, f"{name}, {method}", num(t["mean"], digits), span(t, digits=digits),
                              note))
+            cmp = q["methods"].get("pretraining")
+            if cmp:
+                d = cmp[metric]["difference"]
+                verdict = {True: "within the seeds' spread", False: "beyond the seeds' spread",
+                           None: "one seed: no spread"}[cmp[metric]["within_spread"]]
+                rows.append((label, f"{name}, pretrained − no pretraining", num(d["mean"], digits + 1),
+                             span(d, digits=digits + 1),
+                             f"per-seed difference over {cmp['seeds']} seeds, sd {num(d['sd'], digits + 1)}; "
+                             f"{verdict} (the page's test: |mean| < √(sd² + sd²))"))
     return rows
 
 

@@ -1,4 +1,4 @@
-"""Command line: `aedemo build | train | export | render | serve`.
+"""Command line: `aedemo build | train | export | findings | timelapse | render | serve`.
 
 Each command turns flags into a config and calls one stage; the stages talk through
 files in the build folder (`--out`, default `build/NAME`, see `layout`). The progress
@@ -265,6 +265,18 @@ def findings_cmd(out_dir: Path | None) -> None:
     report(find(out_dir or BUILD_ROOT / DEFAULT_NAME))
 
 
+@main.command("timelapse")
+@out_option
+@quiet_option
+@fail_cleanly
+def timelapse_cmd(out_dir: Path | None, quiet: bool) -> None:
+    """Train the no-pretraining twin (same config, seed and schedule, random init) and
+    export the training checkpoints' decoders; write timelapse.npz and timelapse.json."""
+    from .timelapse import make
+
+    report(make(out_dir or BUILD_ROOT / DEFAULT_NAME, Bars(quiet)))
+
+
 @main.command("render")
 @click.argument("build_dirs", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
 @site_option
@@ -286,11 +298,15 @@ def render_cmd(build_dirs: tuple[Path, ...], site_dir: Path, node_modules: Path)
 @main.command("build")
 @train_options
 @site_option
+@click.option("--no-timelapse", is_flag=True,
+              help="Skip the timelapse stage (the no-pretraining twin and the checkpoint "
+                   "decoders); the page then has no time-lapse.")
 @fail_cleanly
 def build_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
               no_pretrain: bool, quick: bool, name: str | None, classes: str | None,
-              node_modules: Path, out_dir: Path | None, quiet: bool, site_dir: Path) -> None:
-    """Every stage: train, export, findings, render.
+              node_modules: Path, out_dir: Path | None, quiet: bool, site_dir: Path,
+              no_timelapse: bool) -> None:
+    """Every stage: train, export, findings, timelapse, render.
 
     The site gets a page for this data set and for every other complete build folder
     beside it (build/*/), so `--data DIR --name NAME` adds a data set to the site.
@@ -311,6 +327,10 @@ def build_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
     from .findings import find
 
     report(find(out_dir))
+    if not no_timelapse and not no_pretrain:
+        from .timelapse import make
+
+        report(make(out_dir, Bars(quiet)))
     others = [d for d in demo_folders(out_dir.parent) if d.resolve() != out_dir.resolve()]
     demos = sorted([out_dir, *others], key=lambda d: (d.name != DEFAULT_NAME, d.name))
     report(render_site(demos, site_dir, node_modules))

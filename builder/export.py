@@ -318,12 +318,13 @@ def _check(name: str, model_bytes: bytes, reference: Reference,
     return {"max_abs_diff": diff}
 
 
-def _check_layers(model_bytes: bytes, model: Autoencoder, u: np.ndarray) -> dict[str, float]:
+def _check_layers(model_bytes: bytes, model: Autoencoder, u: np.ndarray,
+                  name: str = DECODER) -> dict[str, float]:
     """`decoder.onnx`'s layer outputs against `reference_layers`; BuildError beyond TOLERANCE."""
     sess, want = session(model_bytes), reference_layers(model, u)
     diff = max(max_abs_diff(run(sess, u, output=k + 1), ref) for k, ref in enumerate(want))
     if not diff <= TOLERANCE:
-        raise BuildError(f"{DECODER} layer outputs: onnxruntime differs from the numpy model by "
+        raise BuildError(f"{name} layer outputs: onnxruntime differs from the numpy model by "
                          f"{diff:.3g} (allowed {TOLERANCE:g})")
     return {"max_abs_diff": diff}
 
@@ -332,6 +333,23 @@ def _serialized(proto: onnx.ModelProto) -> bytes:
     """The model's bytes, after `onnx.checker` with the full check (shape inference too)."""
     onnx.checker.check_model(proto, full_check=True)
     return proto.SerializeToString()
+
+
+def checked_decoder(model: Autoencoder, meta: dict[str, object],
+                    name: str) -> tuple[bytes, dict[str, dict[str, float]]]:
+    """A decoder graph of `model` (`decoder_proto`) as bytes, after `onnx.checker` and
+    onnxruntime against numpy on the probe grids (|u| ≤ NEAR and ≤ FAR, and its layer
+    outputs): the final decoder, a training checkpoint's or the no-pretraining twin's.
+    `name` names it in errors. Returns the bytes and the max differences seen."""
+    decoder = _serialized(decoder_proto(model, meta))
+    near, far = probe_codes(NEAR, 49), probe_codes(FAR, 25)
+    decode = partial(reference_decode, model)
+    checks = {
+        "decoder": _check(f"{name} at |u| ≤ {NEAR:g}", decoder, decode, near),
+        "decoder_far": _check(f"{name} at |u| ≤ {FAR:g}", decoder, decode, far),
+        "layers": _check_layers(decoder, model, np.concatenate([near, far]), name),
+    }
+    return decoder, checks
 
 
 # --- the stage ---------------------------------------------------------------
@@ -369,16 +387,11 @@ def export_models(build_dir: Path) -> dict[str, float | int]:
     except FileNotFoundError:
         raise BuildError(f"{weights}: not found (train the model first)") from None
     model, meta = load_weights(weights, weights_bytes)
-    decoder = _serialized(decoder_proto(model, meta))
+    decoder, checks = checked_decoder(model, meta, DECODER)
     encoder = _serialized(encoder_proto(model, meta))
-    near, far = probe_codes(NEAR, 49), probe_codes(FAR, 25)
-    decode, encode = partial(reference_decode, model), partial(reference_encode, model)
-    checks = {
-        "decoder": _check(f"{DECODER} at |u| ≤ {NEAR:g}", decoder, decode, near),
-        "decoder_far": _check(f"{DECODER} at |u| ≤ {FAR:g}", decoder, decode, far),
-        "layers": _check_layers(decoder, model, np.concatenate([near, far])),
-        "encoder": _check(f"{ENCODER} on probe images", encoder, encode, probe_images(model, near)),
-    }
+    near = probe_codes(NEAR, 49)
+    encode = partial(reference_encode, model)
+    checks["encoder"] = _check(f"{ENCODER} on probe images", encoder, encode, probe_images(model, near))
     figures: dict[str, float | int] = {"decoder_bytes": len(decoder), "encoder_bytes": len(encoder)}
     for part, found in checks.items():
         figures.update({f"{part}_{key}": value for key, value in found.items()})

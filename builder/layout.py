@@ -9,8 +9,10 @@ A build folder (`build/NAME/`, or `--out`) holds:
 | `metrics.json` | train (`training.Metrics`) | render |
 | `points.npz` | train: codes of every image | render |
 | `digits.npz` | train: the test images the page shows | render |
+| `history.npz` | train: the time-lapse of this run (`history.History`) | timelapse, render |
 | `decoder.onnx`, `encoder.onnx`, `units.npz` | export | render (`units.npz`: what the decoder's units draw) |
 | `findings.json` | findings (`findings.py`) | render |
+| `timelapse.npz`, `timelapse.json` | timelapse (`timelapse.py`): checkpoint decoders, the no-pretraining twin | render (optional: without them the page has no time-lapse) |
 | `manifest.json` | every stage | every later stage, the CLI |
 
 A stage's outputs are one set: every file is first written beside the old ones as
@@ -46,17 +48,23 @@ WEIGHTS = "weights.npz"
 METRICS = "metrics.json"
 POINTS = "points.npz"
 DIGITS = "digits.npz"
+HISTORY = "history.npz"
 DECODER = "decoder.onnx"
 ENCODER = "encoder.onnx"
 UNITS = "units.npz"
 FINDINGS = "findings.json"
+TIMELAPSE = "timelapse.npz"
+TIMELAPSE_JSON = "timelapse.json"
 MANIFEST = "manifest.json"
 JOURNAL = ".switch.json"
 
-TRAIN_FILES = (WEIGHTS, METRICS, POINTS, DIGITS)
+TRAIN_FILES = (WEIGHTS, METRICS, POINTS, DIGITS, HISTORY)
 EXPORT_FILES = (DECODER, ENCODER, UNITS)
-STAGES = {"train": TRAIN_FILES, "export": EXPORT_FILES, "findings": (FINDINGS,)}
-DEPENDS = {"export": (WEIGHTS,), "findings": (WEIGHTS, POINTS, DIGITS)}  # training files each read
+STAGES = {"train": TRAIN_FILES, "export": EXPORT_FILES, "findings": (FINDINGS,),
+          "timelapse": (TIMELAPSE, TIMELAPSE_JSON)}
+DEPENDS = {"export": (WEIGHTS,), "findings": (WEIGHTS, POINTS, DIGITS),  # training files each read
+           "timelapse": (WEIGHTS, METRICS, HISTORY)}
+OPTIONAL = ("timelapse",)  # a folder without it is complete; its page has no time-lapse
 REMEDY = {stage: f"aedemo {stage}" for stage in STAGES}
 FORMAT = 1
 
@@ -80,6 +88,7 @@ class Manifest:
     train: StageRecord | None = None
     export: StageRecord | None = None
     findings: StageRecord | None = None
+    timelapse: StageRecord | None = None
 
     def to_json(self) -> dict:
         stages = {name: {"files": dict(sorted(rec.files.items())), "inputs": dict(sorted(rec.inputs.items()))}
@@ -223,5 +232,6 @@ def is_complete(folder: Path) -> bool:
         m = Manifest.read(folder)
     except BuildError:
         return False
-    return (m.train is not None and all(m.current(stage) for stage in DEPENDS)
-            and all((folder / n).is_file() for names in STAGES.values() for n in names))
+    required = [stage for stage in STAGES if stage not in OPTIONAL]
+    return (m.train is not None and all(m.current(stage) for stage in DEPENDS if stage not in OPTIONAL)
+            and all((folder / n).is_file() for stage in required for n in STAGES[stage]))

@@ -12,10 +12,10 @@ tests match `assets/[a-z]+.<hash>.js`). docs/page-scripts.md maps what each one 
 SCRIPTS = (
     # libraries
     "runtime.js", "mnist.js", "nearest.js", "share.js", "format.js", "latest.js", "pad.js", "letters.js",
-    "marks.js", "transforms.js", "maps.js",
+    "marks.js", "transforms.js", "maps.js", "lazy.js",
     # the page's parts
     "status.js", "view.js", "plane.js", "overlays.js", "stamps.js", "strip.js", "layers.js", "preview.js", "probe.js",
-    "padpanel.js", "story.js", "input.js", "sharing.js", "api.js",
+    "padpanel.js", "story.js", "lapse.js", "input.js", "sharing.js", "api.js",
     # state, frame loop, wiring
     "app.js",
 )
@@ -27,3 +27,9 @@ BOOT = "boot.js"
 # `data-start`: runtime.js starts the decoder (onnxruntime-web, the model, its first
 # run) while the rest of the page still downloads; app.js takes the started runtime.
 HEAD = ("runtime.js",)
+
+# Loaded only when the learner opens their part (`lazy.js`; `render` lists them in
+# config.lazy with that part's data files): classic scripts added to the page on demand.
+LAZY = {
+    "timelapse": ("dotmap.js", "scrubber.js", "compare.js"),
+}

@@ -64,9 +64,9 @@ from . import layout, modelpack
 from .card import card_context, installed_versions
 from .files import BuildError
 from .metrics import Metrics
-from .page_scripts import BOOT, HEAD, SCRIPTS
+from .page_scripts import BOOT, HEAD, LAZY, SCRIPTS
 from .sitedir import MARKER, check_site, marker_bytes, replace_site
-from .story import plural, story_context
+from .story import plural, pretraining_sentence, story_context
 from .theme import COLOURS, PALETTE, UNIT_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,7 +162,9 @@ def _read_demo(build_dir: Path, versions: dict[str, str]) -> dict:
     units = _read_npz(build_dir / layout.UNITS, read(layout.UNITS), ("layer1", "value1", "layer2", "value2"))
     pca = np.asarray(points["pca"])
     findings = _read_findings(build_dir / layout.FINDINGS, read(layout.FINDINGS))
+    lapse = _read_timelapse(build_dir, read, u[test], label[test], metrics) if manifest.current("timelapse") else None
     return {
+        "timelapse": lapse,
         "story": story_context(findings, classes, metrics.data.name, x_test),
         "metrics": metrics, "classes": classes,
         "points": _points_payload(u, label),
@@ -172,6 +174,41 @@ def _read_demo(build_dir: Path, versions: dict[str, str]) -> dict:
         "card": card_context(metrics, {"u": u, "pca": pca, "label": label, "test": test},
                              len(decoder), versions),
     }
+
+
+def _read_timelapse(build_dir: Path, read, u_test: np.ndarray, y_test: np.ndarray, metrics: Metrics) -> dict:
+    """The time-lapse's payload (`history.npz`, `timelapse.npz`, `timelapse.json`): the
+    recorded test codes per moment (uint16 as recorded, base64), the kept net's exact codes
+    and the twin's of the same images (float32), the moments' figures, and the ONNX bytes
+    of the checkpoint decoders and the twin's decoder."""
+    from .history import PHASES, History
+    from .timelapse import Timelapse, bench_spread, read_twin
+
+    h = History.from_bytes(read(layout.HISTORY), build_dir / layout.HISTORY)
+    record = Timelapse.read(read(layout.TIMELAPSE_JSON), build_dir / layout.TIMELAPSE_JSON)
+    twin_u, _, models = read_twin(read(layout.TIMELAPSE), build_dir / layout.TIMELAPSE)
+    rows = h.rows
+    kept_moment = h.moment_of("finetune", int(h.epoch[-1]))
+    if len(twin_u) != len(u_test) or rows.max(initial=0) >= len(u_test) or len(models) != len(h.checkpoint) + 1 \
+            or kept_moment not in h.checkpoint.tolist():
+        raise BuildError(f"{build_dir / layout.TIMELAPSE} does not match {layout.HISTORY}: run `aedemo timelapse`")
+    b64 = lambda a: base64.b64encode(np.ascontiguousarray(a).tobytes()).decode()  # noqa: E731
+    moments = [{"label": h.label(i), "phase": PHASES[int(h.phase[i])], "epoch": int(h.epoch[i]),
+                "mse": None if not np.isfinite(h.mse[i]) else float(h.mse[i]), "knn5": float(h.knn5[i])}
+               for i in range(len(h.phase))]
+    payload = {
+        "n": int(len(rows)), "m": len(moments), "moments": moments,
+        "q": b64(h.q.astype("<u2")), "lo": [float(v) for v in h.lo.ravel()], "hi": [float(v) for v in h.hi.ravel()],
+        "labels": b64(y_test[rows].astype(np.uint8)), "final": b64(u_test[rows].astype("<f4")), "twin": b64(twin_u[rows].astype("<f4")),
+        # the kept checkpoint is the page's own decoder (the same weights): not shipped twice
+        "checkpoints": [{"moment": int(m), "key": None if m == kept_moment else f"checkpoint{j}"}
+                        for j, m in enumerate(h.checkpoint)],
+        "unrolled": h.moment_of("unrolled", 0), "kept": len(moments) - 1,
+        "nTest": int(len(u_test)),
+    }
+    kept = f"checkpoint{h.checkpoint.tolist().index(kept_moment)}"
+    return {"payload": payload, "models": {k: models[k] for k in sorted(models) if k != kept}, "record": record,
+            "rows": rows, "sentence": pretraining_sentence(record.pretrained, record.twin, bench_spread(metrics))}
 
 
 def _read_findings(path: Path, data: bytes) -> dict:
@@ -256,8 +293,10 @@ def _shared_files(env: jinja2.Environment, out: dict[str, bytes], templates: Pat
     scripts = {name: _add_hashed(out, f"assets/{Path(name).stem}", ".js", _read(templates / name))
                for name in SCRIPTS}
     files["boot"] = _add_hashed(out, f"assets/{Path(BOOT).stem}", ".js", _read(templates / BOOT))
+    lazy = {group: [_add_hashed(out, f"assets/{Path(name).stem}", ".js", _read(templates / name))
+                    for name in names] for group, names in LAZY.items()}
     return {"files": files, "scripts": [scripts[n] for n in SCRIPTS if n not in HEAD],
-            "head_scripts": [scripts[n] for n in HEAD]}
+            "head_scripts": [scripts[n] for n in HEAD], "lazy": lazy}
 
 
 def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, page: dict,
@@ -281,6 +320,10 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
             "real test images: uint8 palette indices (gzip, base64), float32 codes, uint8 labels",
         ),
     }
+    lazy, lapse = {}, None
+    if page["timelapse"] is not None:
+        lapse = _timelapse_files(env, out, shared, page["timelapse"], up)
+        lazy["timelapse"] = {"scripts": lapse["scripts"], "data": lapse["data"]}
     files = {k: up + v for k, v in files.items()}
     page_config = {
         "files": {k: files[k] for k in ("ort", "mjs", "wasm_raw", "wasm", "glue", "decoder", "encoder",
@@ -299,6 +342,7 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
         "modelHash": hashlib.sha256(page["decoder"] + page["encoder"]).hexdigest()[:16],
         "side": IMAGE_SIDE,
         "ortVersion": ort_version,
+        "lazy": lazy,
     }
     switcher = [{"name": link["name"], "href": f"{up}{link['path']}index.html",
                  "current": i == current} for i, link in enumerate(links)]
@@ -315,8 +359,34 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
         card=page["card"],
         story=page["story"],
         words=page["story"]["words"],
+        lapse=lapse,
     )
     out[f"{here}index.html"] = html.encode()
+
+
+def _timelapse_files(env: jinja2.Environment, out: dict[str, bytes], shared: dict, t: dict,
+                     up: str) -> dict:
+    """The time-lapse's lazily loaded data files (one per value) and what the page says of
+    them: their URLs (relative to the page), the lazy scripts, their bytes, the scores."""
+    data = {"timelapse": _data_file(env, out, "timelapse", t["payload"],
+                                    "the training time-lapse: test codes per moment (uint16, base64)")}
+    for key, model in t["models"].items():
+        name = "twin" if key == "twin_decoder" else key
+        data[name] = _data_file(env, out, name, modelpack.pack(model),
+                                f"{key}.onnx of timelapse.npz, its float32 weights in byte planes (modelpack), gzip, base64")
+    scripts = [up + s for s in shared["lazy"]["timelapse"]]
+    size = sum(len(out[v]) for v in data.values()) + sum(len(out[s]) for s in shared["lazy"]["timelapse"])
+    r = t["record"]
+    score = lambda s: {"mse": f"{s.test_mse:.4f}", "knn5": f"{100 * s.knn5:.1f} %",  # noqa: E731
+                       "dead": f"{100 * s.dead_share:.1f} %", "best": s.best_epoch, "epochs": s.epochs}
+    return {"data": {k: up + v for k, v in data.items()}, "scripts": scripts, "bytes": size,
+            "files": len(data) + len(scripts), "mb": f"{size / 1e6:.1f} MB",
+            "n": t["payload"]["n"], "n_test": t["payload"]["nTest"], "moments": t["payload"]["m"],
+            "checkpoints": [t["payload"]["moments"][c["moment"]]["label"] for c in t["payload"]["checkpoints"]],
+            "rbm_epochs": sum(m["phase"] == "rbm" for m in t["payload"]["moments"]),
+            "finetune_epochs": sum(m["phase"] == "finetune" for m in t["payload"]["moments"]),
+            "kept_epoch": t["payload"]["moments"][-1]["epoch"],
+            "pretrained": score(r.pretrained), "twin": score(r.twin), "sentence": t["sentence"]}
 
 
 def _read(path: Path) -> bytes:

@@ -210,3 +210,55 @@ def actions(f: dict[str, Any], x_test: Any) -> dict:
                         "classes": [ex["from"], ex["to"]]}
         out["iterate"] = {"from": ex["codes"][len(ex["codes"]) // 2]}
     return out
+
+
+# ---------------------------------------------------------------- with and without pretraining
+
+
+def within_spread(delta: float, sd_a: float, sd_b: float) -> bool:
+    """Whether a difference `delta` between two nets' figures is within the seed spread:
+    smaller than the standard deviation of the difference of one seed of each,
+    √(sd_a² + sd_b²). The page's sentence and `make bench`'s verdict both ask this."""
+    return abs(delta) < (sd_a ** 2 + sd_b ** 2) ** 0.5
+
+
+def pretraining_sentence(pre: Any, twin: Any, spread: dict | None = None) -> str:
+    """"With and without pretraining", from the measured numbers: `pre` and `twin` have
+    `test_mse` and `knn5` (`timelapse.Scores`). `spread` (optional, from a committed bench
+    record): `n` seeds, `date`, and the seed standard deviations `mse_sd`, `knn5_sd` of
+    each method (`pretrained`, `random`), to say whether the difference is beyond it."""
+    d_mse = pre.test_mse - twin.test_mse
+    d_knn = pre.knn5 - twin.knn5
+    lower = "lower" if d_mse < 0 else "higher"
+    better = "better" if (d_mse < 0) == (d_knn >= 0) else None
+    rel = abs(d_mse) / twin.test_mse
+    text = (f"With pretraining the test MSE is {pre.test_mse:.4f} against {twin.test_mse:.4f} from "
+            f"random initialisation ({100 * rel:.1f}\u202f% {lower}), and kNN-5 is "
+            f"{100 * pre.knn5:.1f}\u202f% against {100 * twin.knn5:.1f}\u202f% "
+            f"({abs(100 * d_knn):.1f} points {'more' if d_knn >= 0 else 'fewer'}).")
+    if abs(d_mse) < 5e-5 and abs(d_knn) < 5e-4:
+        return text + " On this seed the two nets end level."
+    verdict = ("the pretrained net is ahead on both" if better and d_mse < 0 else
+               "the randomly initialised net is ahead on both" if better else
+               "each is ahead on one of the two")
+    if spread is None:
+        return (text + f" On this one seed {verdict}; one seed of each cannot say whether that "
+                f"is more than chance: make bench measures the spread over seeds.")
+    p, r = spread["pretrained"], spread["random"]
+    inside = [within_spread(d_mse, p["mse_sd"], r["mse_sd"]), within_spread(d_knn, p["knn5_sd"], r["knn5_sd"])]
+    where = ("both differences are within" if all(inside) else "both differences are beyond" if not any(inside)
+             else f"the {'MSE' if inside[0] else 'kNN-5'} difference is within and the "
+                  f"{'kNN-5' if inside[0] else 'MSE'} difference beyond")
+    d = spread.get("difference")
+    tail = ""
+    if d is not None:
+        mean_inside = [within_spread(d["test_mse"], p["mse_sd"], r["mse_sd"]),
+                       within_spread(d["knn5"], p["knn5_sd"], r["knn5_sd"])]
+        d_mse_text = f"{d['test_mse']:+.4f}".replace("-", "\u2212")  # a true minus sign
+        d_knn_text = f"{100 * d['knn5']:+.1f}".replace("-", "\u2212")
+        tail = (f" Averaged over those seeds, pretraining changes the test MSE by {d_mse_text} and "
+                f"kNN-5 by {d_knn_text} points, "
+                + ("both within that spread." if all(mean_inside) else "both beyond that spread."
+                   if not any(mean_inside) else "one within that spread and one beyond it."))
+    return (text + f" On this seed {verdict}; {where} the spread of {spread['n']} seeds measured by "
+            f"make bench on {spread['date']}.{tail}")

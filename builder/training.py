@@ -5,8 +5,10 @@ switched in together (`layout.switch_in`, with the data cache beside it):
 `weights.npz` (the model, self-describing), `metrics.json` (`metrics.Metrics`: config,
 command, data, curves, test MSE and kNN-5 beside PCA-2, seconds per stage, platform),
 `points.npz` (display coordinates `u`, `label`, `test` flag and PCA-2 codes `pca` of
-every image, for the page's scatter and the model card) and `digits.npz` (`x_test`
-float32 (n_test, 784) and `y_test` uint8: the test images the page shows).
+every image, for the page's scatter and the model card), `digits.npz` (`x_test`
+float32 (n_test, 784) and `y_test` uint8: the test images the page shows) and
+`history.npz` (`history.History`: the test codes at every moment of this run and its
+checkpoints, recorded by `history.Recorder` as it trains).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .autoencoder import OUTPUTS, SIZES, Autoencoder, Buffers, layer_activations
 from .data import Dataset
 from .evaluation import dead_units, knn_accuracy, mse, pca2
 from .files import BuildError, json_bytes, npz_bytes
+from .history import Recorder
 from .metrics import Architecture, Baseline, DataInfo, Finetune, Metrics, RBMCurve, platform
 from .rbm import RBM, RBMConfig, train_rbm
 
@@ -346,7 +349,10 @@ def train(ds: Dataset, cfg: TrainConfig, out_dir: Path, progress: Progress | Non
     training_split(ds, cfg, np.random.default_rng(0))  # refuse too little data before any work
     layout.ensure_writable(out_dir)
     x_before = (ds.x_train.copy(), ds.x_test.copy())
-    fitted = fit(ds, cfg, progress, observer)
+    rng = np.random.default_rng(cfg.seed)
+    recorder = Recorder(ds.x_train, ds.y_train, ds.x_test, ds.y_test,
+                        training_split(ds, cfg, rng)[2].epochs, observer)
+    fitted = fit(ds, cfg, progress, recorder)
     model, cfg, rbm_curves, ft = fitted.model, fitted.cfg, fitted.rbm_curves, fitted.finetune
     seconds, x = {"data": data_seconds, **fitted.seconds}, fitted.x
 
@@ -357,6 +363,8 @@ def train(ds: Dataset, cfg: TrainConfig, out_dir: Path, progress: Progress | Non
     kinds = layer_activations(len(model.W), cfg.output)
     knn5 = knn_accuracy(z_train, ds.y_train, z_test, ds.y_test)
     dead = dead_units(model, x)
+    history = recorder.history(model, int(ft["best_epoch"]), list(ft["test_mse"]), test_mse,
+                               lambda m: mse(m, ds.x_test))
     seconds["evaluate"] = time.perf_counter() - t0
     seconds["total"] = sum(seconds.values())
     assert np.array_equal(x_before[0], ds.x_train) and np.array_equal(x_before[1], ds.x_test)
@@ -384,6 +392,7 @@ def train(ds: Dataset, cfg: TrainConfig, out_dir: Path, progress: Progress | Non
         }),
         layout.DIGITS: npz_bytes({"x_test": ds.x_test, "y_test": ds.y_test.astype(np.uint8)}),
         layout.METRICS: json_bytes(metrics.to_json()),
+        layout.HISTORY: history.to_bytes(),
     }
     layout.switch_in(out_dir, "train", files, {"data": ds.fingerprint}, extra)
     return metrics

@@ -26,6 +26,10 @@
  *                                (the unit hovered, {layer, index}, or null)
  *   aedemo.story                 the story's actions: run(name, letter), state() ({running,
  *                                last, runs, active}), outside() (the letters measured)
+ *   aedemo.lapse                 the time-lapse: state() ('absent', 'closed', 'loading', 'ready',
+ *                                'failed'), open() (loads it), play(), pause(), seek(moment),
+ *                                shown() ({position, moment, label, codes, playing}), hover(u1, u2),
+ *                                decoded(); point(u1, u2) and pair() for the linked maps
  * Everything returned is a copy or a fresh object, except selected() (the selection's point).
  *
  * Owns: nothing. May touch: nothing; it only reads the parts through their accessors.
@@ -35,7 +39,7 @@
 (window.AEDEMO_LIB = window.AEDEMO_LIB || {}).api = (() => {
   const copy = (u) => (u ? [...u] : null);
 
-  function create({ rt, config, timings, view, drawing, overlays, preview, stamps, strip, pad, story, input, sharing }) {
+  function create({ rt, config, timings, view, drawing, overlays, preview, stamps, strip, pad, story, lapse, input, sharing }) {
     const code = () => copy(pad.marker() && pad.marker().u);
     const api = {
       ready: rt.ready.then(() => api),
@@ -87,6 +91,18 @@
       },
       layers: { shown: preview.layers, unit: preview.unit },
       story: { run: story.run, state: story.state, outside: story.outside },
+      lapse: {
+        state: lapse.state,
+        open: () => lapse.open(),
+        play: () => lapse.scrubber() && lapse.scrubber().play(),
+        pause: () => lapse.scrubber() && lapse.scrubber().pause(),
+        seek: (k) => lapse.scrubber() && lapse.scrubber().seek(k),
+        hover: (u1, u2) => lapse.scrubber() && lapse.scrubber().hoverAt([u1, u2]),
+        shown: () => (lapse.scrubber() ? lapse.scrubber().shown() : null),
+        decoded: () => (lapse.scrubber() ? lapse.scrubber().decoded() : null),
+        point: (u1, u2) => lapse.compare() && lapse.compare().point([u1, u2]),
+        pair: () => (lapse.compare() ? lapse.compare().shown() : null),
+      },
     };
     // The promises above settle for the page's own use too; a failure is reported by the page.
     api.ready.catch(() => {});

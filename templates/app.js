@@ -7,8 +7,8 @@
  *
  * The scripts loaded before this file put themselves into window.AEDEMO_LIB: the
  * libraries (runtime, mnist, nearest, share, format, latest, pad, letters, marks,
- * transforms, maps) and the page's parts (status, view, plane, overlays, stamps, strip,
- * layers, preview, probe, padPanel, story, input, sharing); docs/page-scripts.md maps them.
+ * transforms, maps, lazy) and the page's parts (status, view, plane, overlays, stamps, strip,
+ * layers, preview, probe, padPanel, story, lapse, input, sharing); docs/page-scripts.md maps them.
  *
  * Owns: the page configuration, what has loaded (points, digits, which models are
  * ready), the frame loop and what it must redraw, the public API (the status line is
@@ -106,6 +106,9 @@
     config, rt, root: $('story'), planeElement: plane, view, plane: drawing, points: () => points, stamps,
     nearest: preview.nearest, pad, point: moveTo, line: setStrip, closeLine: closeStrip, lineShown: strip.snapshot,
     changed: invalidate, fail,
+  });
+  const lapse = lib.lapse.create({
+    root: $('lapse'), rt, config, lazy: lib.lazy.create(config.lazy), card: document.querySelector('.model-card'), side: SIDE,
   });
   const input = lib.input.create({
     canvas, element: plane, view,
@@ -311,7 +314,7 @@
 
   // ---------------------------------------------------------------- public API
 
-  window.aedemo = lib.api.create({ rt, config, timings, view, drawing, overlays, preview, stamps, strip, pad, story, input, sharing });
+  window.aedemo = lib.api.create({ rt, config, timings, view, drawing, overlays, preview, stamps, strip, pad, story, lapse, input, sharing });
 
   // ---------------------------------------------------------------- start
 

@@ -11,9 +11,9 @@
  * Loaded in <head> with data-start (builder/page_scripts.py HEAD), it starts at once;
  * app.js takes the started runtime with start(config).
  *
- * Owns: the onnxruntime sessions, the run queue, the call counters, the page's timing
- * marks. May touch: the document's <head> (the data scripts it loads) and
- * window.AEDEMO_DATA.
+ * Owns: the onnxruntime sessions (also those of other decoders, `decoderFrom`), the run
+ * queue, the call counters, the page's timing marks. May touch: the document's <head>
+ * (the data scripts it loads) and window.AEDEMO_DATA.
  */
 'use strict';
 
@@ -217,8 +217,8 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
      * output (the image or the code), or, with `outputs` (names), with an object of a
      * copy of each of those.
      */
-    function run(which, data, rows, outputs = null) {
-      const session = which === 'decoder' ? decoderSession : encoderSession;
+    function run(which, data, rows, outputs = null, session = null) {
+      session = session || (which === 'decoder' ? decoderSession : encoderSession);
       const [input, output, width] = which === 'decoder'
         ? [config.input, config.output, 2]
         : [config.encoderInput, config.encoderOutput, PIXELS];
@@ -350,6 +350,25 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
       return unitsLoad;
     }
 
+    /**
+     * Another decoder of the same shape (u [N,2] → image [N,784]; a training checkpoint's,
+     * the no-pretraining twin's) from its packed ONNX bytes (modelpack), run through the one queue
+     * once the runtime is ready: { ready, decode(u1, u2) → Float32Array of side*side }.
+     */
+    function decoderFrom(packed) {
+      const session = decoderSession.then(async () => window.ort.InferenceSession.create(await unpackModel(packed),
+        { executionProviders: ['wasm'] }));
+      return {
+        ready: session.then(() => undefined),
+        decode(u1, u2) {
+          if (!Number.isFinite(u1) || !Number.isFinite(u2)) {
+            return Promise.reject(new TypeError('decode(u1, u2) needs two finite numbers'));
+          }
+          return run('decoder', Float32Array.of(u1, u2), 1, null, session);
+        },
+      };
+    }
+
     /** Where each point of a batch drifts in one round trip: Float32Array 2n → 2n. */
     async function roundTrip(u) {
       const images = await decodeBatch(u);
@@ -359,7 +378,7 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
 
     return {
       ready, loaded, points, digits, runs, batches, timings, mark,
-      decode, decodeBatch, decodeLayers, units, encode, encodeBatch, iterate, roundTrip,
+      decode, decodeBatch, decodeLayers, units, encode, encodeBatch, iterate, roundTrip, decoderFrom, fromBase64,
     };
   }
 

@@ -33,7 +33,8 @@ def mnist(mnist_cache: Path) -> data.Dataset:
 
 
 def quick_build_dir(cache: Path, out: Path, **changes: object) -> Path:
-    """A build folder as `aedemo train --quick`, `export` and `findings` leave it in `out`."""
+    """A build folder as `aedemo train --quick`, `export`, `findings` and (pretrained)
+    `timelapse` leave it in `out`."""
     from builder.export import export_models
     from builder.findings import find
 
@@ -47,6 +48,10 @@ def quick_build_dir(cache: Path, out: Path, **changes: object) -> Path:
     train(ds, cfg, out, Progress(), command=command)
     export_models(out)
     find(out)
+    if cfg.pretrain:
+        from builder.timelapse import make
+
+        make(out)
     return out
 
 

@@ -112,6 +112,27 @@ def fake_images(rng: np.random.Generator, n: int) -> np.ndarray:
     return (levels / 255.0).astype(np.float32)
 
 
+def fake_history(model: Autoencoder, x_test: np.ndarray, rbm_epochs: int = 2, epochs: int = 3,
+                 best: int = 3) -> bytes:
+    """A `history.npz` as training records it, of made-up moments: the codes of `model`
+    drifting towards its own, checkpoints of `model` at unrolled, epoch 1 and the kept epoch."""
+    from builder.autoencoder import symlog
+    from builder.history import PHASES, History, quantise, recorded_rows
+
+    rows = recorded_rows(len(x_test))
+    u = symlog(model.encode(x_test[rows])).astype(np.float64)
+    moments = ([("rbm", e) for e in range(1, rbm_epochs + 1)] + [("unrolled", 0)]
+               + [("finetune", e) for e in range(1, epochs + 1)] + [("kept", best)])
+    qs = [quantise(u * (0.2 + 0.8 * k / (len(moments) - 1))) for k in range(len(moments))]
+    phase = np.array([PHASES.index(p) for p, _ in moments], np.uint8)
+    mse = np.where(phase == 0, np.nan, np.linspace(0.06, 0.04, len(moments)))
+    checkpoints = [rbm_epochs, rbm_epochs + 1, rbm_epochs + best]
+    return History(phase, np.array([e for _, e in moments], np.int32), np.stack([q for q, _, _ in qs]),
+                   np.stack([lo for _, lo, _ in qs]), np.stack([hi for _, _, hi in qs]), mse,
+                   np.linspace(0.3, 0.7, len(moments)), rows, np.array(checkpoints, np.int32),
+                   tuple(model.copy() for _ in checkpoints), model.output).to_bytes()
+
+
 def write_build(folder: Path, metrics: dict, points: dict[str, np.ndarray], x_test: np.ndarray,
                 y_test: np.ndarray, model: Autoencoder) -> Path:
     """A build folder as `aedemo train`, `export` and `findings` leave it, from made-up parts."""
@@ -124,6 +145,8 @@ def write_build(folder: Path, metrics: dict, points: dict[str, np.ndarray], x_te
         layout.METRICS: json_bytes(metrics),
         layout.POINTS: npz_bytes(points),
         layout.DIGITS: npz_bytes({"x_test": x_test, "y_test": y_test.astype(np.uint8)}),
+        layout.HISTORY: fake_history(model, x_test, metrics["config"]["rbm_epochs"],
+                                     len(metrics["finetune"]["test_mse"]), metrics["finetune"]["best_epoch"]),
     }
     layout.switch_in(folder, "train", files, {"data": "0" * 64})
     export_models(folder)

@@ -265,3 +265,31 @@ def test_worker_times_epochs_in_its_own_process(tmp_path) -> None:
     assert 0 < r["profile"]["products"] < r["epoch_seconds"][0] * 2
     assert r["n_train"] + r["n_eval"] == 10_000 and r["batch_size"] == TrainConfig.batch_size
     assert all(p["num_threads"] == 1 for p in r["runtime"]["threadpools"])
+
+
+def test_pretraining_comparison_agrees_with_the_pages_sentence() -> None:
+    """`make bench` compares pretrained and random init over its seeds (mean and spread of
+    the per-seed differences); fed the same figures, the page's sentence says the same."""
+    from bench.__main__ import pretraining_comparison, quality_methods
+    from bench.report import quality_rows
+    from builder.story import pretraining_sentence
+    from builder.timelapse import Scores
+
+    pre = [{"test_mse": 0.0363, "knn5": 0.784}, {"test_mse": 0.0366, "knn5": 0.770}, {"test_mse": 0.0361, "knn5": 0.791}]
+    rand = [{"test_mse": 0.0378, "knn5": 0.775}, {"test_mse": 0.0372, "knn5": 0.781}, {"test_mse": 0.0375, "knn5": 0.770}]
+    cmp = pretraining_comparison(pre, rand)
+    assert cmp["seeds"] == 3
+    assert abs(cmp["test_mse"]["difference"]["mean"] - (0.03633333 - 0.03750)) < 1e-6
+    sd = lambda rs, k: float(np.std([r[k] for r in rs], ddof=1))  # noqa: E731
+    spread = {"n": 3, "date": "2026-12-02",
+              "pretrained": {"mse_sd": sd(pre, "test_mse"), "knn5_sd": sd(pre, "knn5")},
+              "random": {"mse_sd": sd(rand, "test_mse"), "knn5_sd": sd(rand, "knn5")}}
+    mean = lambda rs, k: float(np.mean([r[k] for r in rs]))  # noqa: E731
+    sentence = pretraining_sentence(Scores(mean(pre, "test_mse"), mean(pre, "knn5"), (0.0,), 0.0, 1, 1),
+                                    Scores(mean(rand, "test_mse"), mean(rand, "knn5"), (0.0,), 0.0, 1, 1), spread)
+    assert cmp["test_mse"]["within_spread"] is False and cmp["knn5"]["within_spread"] is True
+    assert "the MSE difference is beyond" not in sentence and "kNN-5 difference is within and the MSE difference beyond" in sentence
+    q = {"data": "MNIST", "methods": {"pretraining": cmp}}
+    rows = [r for r in quality_rows({"quality": [q]}) if "pretrained − no pretraining" in r[1]]
+    assert [r[4].split("; ")[1].split(" (")[0] for r in rows] == ["beyond the seeds' spread", "within the seeds' spread"]
+    assert quality_methods("pretraining") == ("numpy_random", "numpy_pretrain")

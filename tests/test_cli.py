@@ -30,7 +30,7 @@ def test_train_quick_writes_the_build_folder(tmp_path: Path) -> None:
                  "--node-modules", str(NODE_MODULES), "--out", str(out))
     assert result.exit_code == 0, result.output
     assert "test MSE" in result.output and "PCA-2" in result.output and "kNN-5" in result.output
-    assert {p.name for p in out.iterdir()} == {"weights.npz", "metrics.json", "points.npz", "digits.npz",
+    assert {p.name for p in out.iterdir()} == {"weights.npz", "metrics.json", "points.npz", "digits.npz", "history.npz",
                                              "data.npz", "manifest.json"}
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["seed"] == 5 and metrics["config"]["epochs"] == 2

@@ -22,7 +22,8 @@ TRAIN_SRC  := builder/activations.py builder/autoencoder.py builder/data.py buil
               builder/files.py builder/layout.py builder/metrics.py builder/rbm.py builder/training.py
 EXPORT_SRC := builder/export.py builder/autoencoder.py builder/layout.py
 FINDINGS_SRC := builder/findings.py builder/evaluation.py builder/layout.py
-RENDER_SRC := builder/render.py builder/card.py builder/layout.py builder/metrics.py builder/page_scripts.py \
+COMPRESS_SRC := builder/compression.py builder/export.py builder/evaluation.py builder/training.py builder/layout.py
+RENDER_SRC := builder/render.py builder/compresspage.py builder/card.py builder/layout.py builder/metrics.py builder/page_scripts.py \
               builder/sitedir.py builder/story.py builder/theme.py $(shell find templates -type f 2>/dev/null)
 
 .PHONY: site site-all serve serve-all test test-no-browser bench clean install chromium fashion-data FORCE
@@ -32,7 +33,7 @@ site: $(SITE)/index.html
 
 # MNIST at the site's root and Fashion-MNIST (Debian's dataset-fashion-mnist) beside it.
 site-all: fashion-data
-	$(MAKE) build/fashion-mnist/findings.json DATA=$(FASHION) NAME=fashion-mnist
+	$(MAKE) build/fashion-mnist/findings.json build/fashion-mnist/compress.json DATA=$(FASHION) NAME=fashion-mnist
 	$(MAKE) site DEMOS="build/mnist build/fashion-mnist"
 
 fashion-data:
@@ -76,7 +77,11 @@ build/%/decoder.onnx: build/%/weights.npz $(EXPORT_SRC)
 build/%/findings.json: build/%/decoder.onnx $(FINDINGS_SRC)
 	$(BIN)/aedemo findings --out build/$*
 
-$(SITE)/index.html: build/site-demos $(addsuffix /findings.json,$(DEMOS)) $(RENDER_SRC) $(ONNX_WEB)
+# The 30-D net, PCA-30 and the denoising curves of the compression page (after train).
+build/%/compress.json: build/%/weights.npz $(COMPRESS_SRC)
+	$(BIN)/aedemo compress --out build/$*
+
+$(SITE)/index.html: build/site-demos $(addsuffix /findings.json,$(DEMOS)) $(addsuffix /compress.json,$(DEMOS)) $(RENDER_SRC) $(ONNX_WEB)
 	$(BIN)/aedemo render $(DEMOS) --site $(SITE)
 
 # Preview as GitHub Pages serves it, at http://127.0.0.1:8000/aedemo/, re-rendered (never

@@ -1,4 +1,5 @@
-"""Evaluation of a trained model: reconstruction MSE, kNN accuracy of the codes, PCA-2.
+"""Evaluation of a trained model: reconstruction MSE, kNN accuracy of the codes, PCA-2
+(and the PCA basis of any size, for the 30-D comparison).
 
 Reads and writes nothing: numpy arrays in, figures out. `training.train` calls these
 after fine-tuning; the bench calls them on PyTorch's model too.
@@ -88,6 +89,17 @@ def knn_accuracy(c_train: np.ndarray, y_train: np.ndarray, c_test: np.ndarray,
     return int((knn_predict(c_train, y_train, c_test, k) == y_test).sum()) / len(c_test)
 
 
+def pca_basis(x_train: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """PCA of `x_train (n, 784)`: the mean float32 (784,) and the `k` leading components
+    float32 (784, k), largest first, each with a fixed sign (its sum positive)."""
+    mu = x_train.mean(axis=0, dtype=np.float64).astype(F32)
+    xc = x_train - mu
+    _, vecs = np.linalg.eigh((xc.T @ xc).astype(np.float64))
+    P = np.ascontiguousarray(vecs[:, : -k - 1 : -1]).astype(F32)  # the k largest, largest first
+    P *= np.where(P.sum(axis=0) < 0, -1, 1).astype(F32)  # a fixed sign for each axis
+    return mu, P
+
+
 def pca2(x_train: np.ndarray, x_test: np.ndarray, y_train: np.ndarray, y_test: np.ndarray,
          ) -> tuple[dict[str, float], np.ndarray]:
     """PCA to 2 components fitted on the training images.
@@ -95,12 +107,8 @@ def pca2(x_train: np.ndarray, x_test: np.ndarray, y_train: np.ndarray, y_test: n
     Returns its test MSE and kNN-5, and the codes of every image, training images first:
     float32 `(n_train + n_test, 2)`.
     """
-    mu = x_train.mean(axis=0, dtype=np.float64).astype(F32)
-    xc = x_train - mu
-    _, vecs = np.linalg.eigh((xc.T @ xc).astype(np.float64))
-    P = np.ascontiguousarray(vecs[:, :-3:-1]).astype(F32)  # the two largest, largest first
-    P *= np.where(P.sum(axis=0) < 0, -1, 1).astype(F32)  # a fixed sign for each axis
-    c_train, c_test = xc @ P, (x_test - mu) @ P
+    mu, P = pca_basis(x_train, 2)
+    c_train, c_test = (x_train - mu) @ P, (x_test - mu) @ P
     rec = c_test @ P.T + mu
     figures = {"test_mse": float(np.mean((rec - x_test) ** 2, dtype=np.float64)),
                "knn5": knn_accuracy(c_train, y_train, c_test, y_test)}

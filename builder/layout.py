@@ -11,6 +11,7 @@ A build folder (`build/NAME/`, or `--out`) holds:
 | `digits.npz` | train: the test images the page shows | render |
 | `decoder.onnx`, `encoder.onnx`, `units.npz` | export | render (`units.npz`: what the decoder's units draw) |
 | `findings.json` | findings (`findings.py`) | render |
+| `compress.json`, `weights30.npz`, `decoder30.onnx`, `encoder30.onnx`, `pca.npz` | compress (`compression.py`: the 30-D net, PCA-30, the denoising curves) | render (the compression page) |
 | `manifest.json` | every stage | every later stage, the CLI |
 
 A stage's outputs are one set: every file is first written beside the old ones as
@@ -50,13 +51,22 @@ DECODER = "decoder.onnx"
 ENCODER = "encoder.onnx"
 UNITS = "units.npz"
 FINDINGS = "findings.json"
+COMPRESS = "compress.json"
+WEIGHTS30 = "weights30.npz"
+DECODER30 = "decoder30.onnx"
+ENCODER30 = "encoder30.onnx"
+PCA = "pca.npz"
 MANIFEST = "manifest.json"
 JOURNAL = ".switch.json"
 
 TRAIN_FILES = (WEIGHTS, METRICS, POINTS, DIGITS)
 EXPORT_FILES = (DECODER, ENCODER, UNITS)
-STAGES = {"train": TRAIN_FILES, "export": EXPORT_FILES, "findings": (FINDINGS,)}
-DEPENDS = {"export": (WEIGHTS,), "findings": (WEIGHTS, POINTS, DIGITS)}  # training files each read
+COMPRESS_FILES = (COMPRESS, WEIGHTS30, DECODER30, ENCODER30, PCA)
+STAGES = {"train": TRAIN_FILES, "export": EXPORT_FILES, "findings": (FINDINGS,),
+          "compress": COMPRESS_FILES}
+DEPENDS = {"export": (WEIGHTS,), "findings": (WEIGHTS, POINTS, DIGITS),
+           "compress": (WEIGHTS, METRICS, DIGITS)}  # training files each read
+OPTIONAL = ("compress",)  # a folder without it is complete; its page is then left out
 REMEDY = {stage: f"aedemo {stage}" for stage in STAGES}
 FORMAT = 1
 
@@ -80,6 +90,7 @@ class Manifest:
     train: StageRecord | None = None
     export: StageRecord | None = None
     findings: StageRecord | None = None
+    compress: StageRecord | None = None
 
     def to_json(self) -> dict:
         stages = {name: {"files": dict(sorted(rec.files.items())), "inputs": dict(sorted(rec.inputs.items()))}
@@ -223,5 +234,13 @@ def is_complete(folder: Path) -> bool:
         m = Manifest.read(folder)
     except BuildError:
         return False
-    return (m.train is not None and all(m.current(stage) for stage in DEPENDS)
-            and all((folder / n).is_file() for names in STAGES.values() for n in names))
+    required = [stage for stage in STAGES if stage not in OPTIONAL]
+    return (m.train is not None and all(m.current(stage) for stage in DEPENDS if stage not in OPTIONAL)
+            and all((folder / n).is_file() for stage in required for n in STAGES[stage]))
+
+
+def present(folder: Path, manifest: Manifest, stage: str) -> bool:
+    """True when an optional `stage` has run here (a record, or any of its files): its
+    files are then read with `verified`, which refuses a set made from other weights,
+    naming the stage to rerun, rather than leaving its page out."""
+    return manifest.record(stage) is not None or any((folder / n).is_file() for n in STAGES[stage])

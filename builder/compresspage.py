@@ -106,6 +106,7 @@ def compression_context(c: Compression, w: dict[str, str], n_test: int) -> dict:
     return {
         "panels": _panels(c),
         "mse": {key: f"{getattr(m, key):.4f}" for key in ("ae2", "ae30", "pca2", "pca30")},
+        "exact": {key: repr(getattr(m, key)) for key in ("ae2", "ae30", "pca2", "pca30")},
         "ratio": f"{m.ae30 / m.pca30:.2f}",
         "sizes": " → ".join(str(s) for s in c.sizes),
         "levels": [f"{v:g}" for v in c.noise_levels],

@@ -27,6 +27,10 @@ that much; in float64 every runtime agrees with numpy's float64 evaluation of th
 same weights to well under 1e-5 everywhere. The cost is ~2.5× on large batches in
 onnxruntime-web and nothing visible on single decodes.
 
+`code_models` builds the same graphs for a net whose code is not the plane (the compress
+stage's 30-D net, `plane=False`: input and output `code`, the linear code, no symlog and no
+layer outputs), with the same checks; the compress stage switches them in.
+
 Both models pass `onnx.checker` (full check) and are run in onnxruntime on fixed
 probe batches against the numpy model before anything is written. Their bytes depend
 only on the weights, the weights' metadata and the package version.

@@ -77,11 +77,11 @@ def _prose(c: Compression, w: dict[str, str], n_test: int) -> list[str]:
     beats = {key: next((lv for lv, r, x in zip(levels, d[key], d["input"]) if lv > 0 and r < x), None)
              for key in ("ae2", "ae30", "pca2", "pca30")}
     best_last = min(("ae2", "ae30", "pca2", "pca30"), key=lambda key: d[key][-1])
-    first = [f"{NAMES[key]} from σ = {lv:g}" for key, lv in beats.items() if lv is not None]
+    first = [f"{NAMES[key]} at σ = {lv:g}" for key, lv in beats.items() if lv is not None]
     never = [NAMES[key] for key, lv in beats.items() if lv is None]
-    sentence = (f"Closer to the clean {w['noun']} than the noisy input itself: "
-                f"{', '.join(first)}" if first else "No reconstruction comes closer to the clean "
-                f"{w['noun']} than the noisy input at these levels")
+    sentence = (f"The first level at which each reconstruction is closer to the clean {w['noun']} "
+                f"than the noisy input itself: {'; '.join(first)}" if first else
+                f"No reconstruction comes closer to the clean {w['noun']} than the noisy input at these levels")
     sentence += f"; {', '.join(never)} at none of them." if first and never else "."
     out.append(
         f"With Gaussian noise (the chart, seed {c.noise_seed}), the noisy input's own error grows from "

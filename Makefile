@@ -28,6 +28,10 @@ RENDER_SRC := builder/render.py builder/compresspage.py builder/card.py builder/
 
 .PHONY: site site-all serve serve-all test test-no-browser bench clean install chromium fashion-data FORCE
 .DELETE_ON_ERROR:
+# decoder.onnx is reached only through the pattern rules (findings, render), so make would
+# delete it as an intermediate file after a run (`make site-all`'s render then found it
+# missing); `aedemo export` writes it atomically, so keeping it is safe.
+.PRECIOUS: build/%/decoder.onnx
 
 site: $(SITE)/index.html
 

@@ -32,13 +32,16 @@ def mse(model: Autoencoder, x: np.ndarray, chunk: int = 256) -> float:
 
 
 def nearest(a: np.ndarray, q: np.ndarray, k: int) -> np.ndarray:
-    """Exact k nearest rows of `a (n, 2)` for each row of `q (m, 2)`: (m, k) indices, nearest first.
+    """Exact k nearest rows of `a (n, 2)` for each row of `q (m, 2)`: (m, k) indices, nearest first
+(codes of any other width by brute force, `_nearest_brute`).
 
     Sorts `a` by its first coordinate and looks at a window of about 4·√(k·n) rows around
     each query's place (enough for 2-D data); a query whose k-th distance is not below
     the x-gap to the window's edges is answered by brute force, so the result is exact.
     """
     a, q = np.asarray(a, np.float64), np.asarray(q, np.float64)
+    if a.shape[1] != 2:
+        return _nearest_brute(a, q, k)
     order = np.argsort(a[:, 0], kind="stable")
     xs, n = a[order, 0], len(a)
     w = int(min(n, max(64, 4 * math.sqrt(k * n))))
@@ -46,6 +49,21 @@ def nearest(a: np.ndarray, q: np.ndarray, k: int) -> np.ndarray:
     step = max(1, 2**20 // w)
     for s in range(0, len(q), step):
         nn[s : s + step] = _nearest_in_window(a, q[s : s + step], xs, order, w, k)
+    return nn
+
+
+def _nearest_brute(a: np.ndarray, q: np.ndarray, k: int, chunk: int = 128) -> np.ndarray:
+    """The exact k nearest rows of `a (n, d)` for `q (m, d)` by brute force, `chunk` queries at
+    a time (float64 distances ‖a‖² − 2 q·a, the query's own ‖q‖² being the same for every
+    row): for codes wider than the plane (the 30-D ones), where the window above helps little."""
+    k = min(k, len(a))
+    a2 = (a * a).sum(1)
+    nn = np.empty((len(q), k), dtype=np.int64)
+    for s in range(0, len(q), chunk):
+        d2 = a2[None, :] - 2.0 * (q[s : s + chunk] @ a.T)
+        top = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < len(a) else np.tile(np.arange(len(a)), (len(d2), 1))
+        order = np.argsort(np.take_along_axis(d2, top, 1), 1, kind="stable")
+        nn[s : s + chunk] = np.take_along_axis(top, order, 1)
     return nn
 
 

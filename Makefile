@@ -24,19 +24,22 @@ TRAIN_SRC  := builder/activations.py builder/autoencoder.py builder/data.py buil
 EXPORT_SRC := builder/export.py builder/autoencoder.py builder/layout.py
 FINDINGS_SRC := builder/findings.py builder/evaluation.py builder/layout.py
 TIMELAPSE_SRC := builder/timelapse.py builder/history.py builder/export.py $(TRAIN_SRC)
-RENDER_SRC := builder/render.py builder/card.py builder/history.py builder/timelapse.py $(wildcard bench/pretraining.json) builder/layout.py builder/metrics.py builder/page_scripts.py \
+COMPRESS_SRC := builder/compression.py builder/export.py builder/evaluation.py builder/training.py builder/layout.py
+RENDER_SRC := builder/render.py builder/compresspage.py builder/card.py builder/history.py builder/timelapse.py $(wildcard bench/pretraining.json) builder/layout.py builder/metrics.py builder/page_scripts.py \
               builder/sitedir.py builder/story.py builder/theme.py $(shell find templates -type f 2>/dev/null)
 
 .PHONY: site site-all serve serve-all test test-no-browser bench clean install chromium fashion-data FORCE
 .DELETE_ON_ERROR:
-# Build files made through the pattern rules are outputs, never intermediates to delete.
-.SECONDARY: $(addsuffix /decoder.onnx,$(DEMOS))
+# decoder.onnx is reached only through the pattern rules (findings, render), so make would
+# delete it as an intermediate file after a run (`make site-all`'s render then found it
+# missing); `aedemo export` writes it atomically, so keeping it is safe.
+.PRECIOUS: build/%/decoder.onnx
 
 site: $(SITE)/index.html
 
 # MNIST at the site's root and Fashion-MNIST (Debian's dataset-fashion-mnist) beside it.
 site-all: fashion-data
-	$(MAKE) build/fashion-mnist/findings.json DATA=$(FASHION) NAME=fashion-mnist
+	$(MAKE) build/fashion-mnist/findings.json build/fashion-mnist/compress.json DATA=$(FASHION) NAME=fashion-mnist
 	$(MAKE) site DEMOS="build/mnist build/fashion-mnist"
 
 fashion-data:
@@ -84,8 +87,14 @@ build/%/findings.json: build/%/decoder.onnx $(FINDINGS_SRC)
 build/%/timelapse.json: build/%/weights.npz $(TIMELAPSE_SRC)
 	$(BIN)/aedemo timelapse --out build/$*
 
-$(SITE)/index.html: build/site-demos $(addsuffix /findings.json,$(DEMOS)) $(addsuffix /timelapse.json,$(DEMOS)) \
-                    $(RENDER_SRC) $(ONNX_WEB)
+
+# The 30-D net, PCA-30 and the denoising curves of the compression page (after train).
+build/%/compress.json: build/%/weights.npz $(COMPRESS_SRC)
+	$(BIN)/aedemo compress --out build/$*
+
+
+$(SITE)/index.html: build/site-demos $(addsuffix /findings.json,$(DEMOS)) $(addsuffix /compress.json,$(DEMOS)) \
+                    $(addsuffix /timelapse.json,$(DEMOS)) $(RENDER_SRC) $(ONNX_WEB)
 	$(BIN)/aedemo render $(DEMOS) --site $(SITE)
 
 # Preview as GitHub Pages serves it, at http://127.0.0.1:8000/aedemo/, re-rendered (never

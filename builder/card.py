@@ -241,10 +241,11 @@ def _epoch_ticks(n: int) -> list[int]:
 
 
 def _chart(series: list[dict], y_label: str, x_label: str, marker: tuple[int, int] | None,
-           aria: str) -> dict:
+           aria: str, xs: list[float] | None = None) -> dict:
     """Geometry of one line chart: `series` are dicts with `name`, `colour`, `dash`, `values`.
 
-    `marker` is (epoch, index of the series it sits on), 1-based epoch.
+    `marker` is (epoch, index of the series it sits on), 1-based epoch. The x axis is the
+    epoch 1…n, or with `xs` those values (one per point, increasing; ticks at round ones).
     """
     values = [float(v) for s in series for v in s["values"]]
     if not all(math.isfinite(v) for v in values):
@@ -262,6 +263,11 @@ def _chart(series: list[dict], y_label: str, x_label: str, marker: tuple[int, in
         ticks = _linear_ticks(lo, hi)
     n = max(len(s["values"]) for s in series)
     e_lo, e_hi = (1, n) if n > 1 else (0, 2)
+    at = (lambda i: float(xs[i])) if xs is not None else (lambda i: i + 1.0)  # noqa: E731
+    if xs is not None:
+        e_lo, e_hi = float(xs[0]), float(xs[-1])
+        if not e_hi > e_lo:
+            raise ValueError("a chart's x values must increase")
 
     def px(epoch: float) -> float:
         return PLOT_L + (epoch - e_lo) / (e_hi - e_lo) * (PLOT_R - PLOT_L)
@@ -271,7 +277,7 @@ def _chart(series: list[dict], y_label: str, x_label: str, marker: tuple[int, in
 
     out_series = []
     for s in series:
-        pts = [(px(i + 1), py(float(v))) for i, v in enumerate(s["values"])]
+        pts = [(px(at(i)), py(float(v))) for i, v in enumerate(s["values"])]
         out_series.append({
             "name": s["name"], "colour": s["colour"], "dash": s["dash"], "n": len(pts),
             "exact": _exact(s["values"]),
@@ -295,7 +301,8 @@ def _chart(series: list[dict], y_label: str, x_label: str, marker: tuple[int, in
         "y_label_x": _num((PLOT_T + PLOT_B) / 2),
         "x_label_x": _num((PLOT_L + PLOT_R) / 2), "x_label_y": CHART_H - 6,
         "y_ticks": [{"value": repr(v), "label": label, "y": _num(py(v))} for v, label in ticks],
-        "x_ticks": [{"value": e, "label": str(e), "x": _num(px(e))} for e in _epoch_ticks(n)],
+        "x_ticks": [{"value": e, "label": str(e), "x": _num(px(e))} for e in _epoch_ticks(n)] if xs is None
+        else [{"value": v, "label": label, "x": _num(px(v))} for v, label in _linear_ticks(e_lo, e_hi)],
         "tick_label_y": PLOT_B + 15, "tick_label_x": PLOT_L - 6,
         "series": out_series,
         "marker": mark,

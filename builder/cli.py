@@ -1,4 +1,4 @@
-"""Command line: `aedemo build | train | export | findings | timelapse | render | serve`.
+"""Command line: `aedemo build | train | export | findings | compress | timelapse | render | serve`.
 
 Each command turns flags into a config and calls one stage; the stages talk through
 files in the build folder (`--out`, default `build/NAME`, see `layout`). The progress
@@ -265,6 +265,18 @@ def findings_cmd(out_dir: Path | None) -> None:
     report(find(out_dir or BUILD_ROOT / DEFAULT_NAME))
 
 
+@main.command("compress")
+@out_option
+@quiet_option
+@fail_cleanly
+def compress_cmd(out_dir: Path | None, quiet: bool) -> None:
+    """Train the 30-D autoencoder beside the 2-D one, fit PCA-30, measure the denoising
+    curves; write compress.json, weights30.npz, decoder30.onnx, encoder30.onnx, pca.npz."""
+    from .compression import compress
+
+    report(compress(out_dir or BUILD_ROOT / DEFAULT_NAME, progress=Bars(quiet)))
+
+
 @main.command("timelapse")
 @out_option
 @quiet_option
@@ -306,7 +318,7 @@ def build_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
               no_pretrain: bool, quick: bool, name: str | None, classes: str | None,
               node_modules: Path, out_dir: Path | None, quiet: bool, site_dir: Path,
               no_timelapse: bool) -> None:
-    """Every stage: train, export, findings, timelapse, render.
+    """Every stage: train, export, findings, compress, timelapse, render.
 
     The site gets a page for this data set and for every other complete build folder
     beside it (build/*/), so `--data DIR --name NAME` adds a data set to the site.
@@ -327,6 +339,10 @@ def build_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
     from .findings import find
 
     report(find(out_dir))
+    from .compression import compress
+
+    report(compress(out_dir, progress=Bars(quiet)))
+
     if not no_timelapse and not no_pretrain:
         from .timelapse import make
 

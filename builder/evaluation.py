@@ -1,4 +1,5 @@
-"""Evaluation of a trained model: reconstruction MSE, kNN accuracy of the codes, PCA-2.
+"""Evaluation of a trained model: reconstruction MSE, kNN accuracy of the codes, PCA-2
+(and the PCA basis of any size, for the 30-D comparison).
 
 Reads and writes nothing: numpy arrays in, figures out. `training.train` calls these
 after fine-tuning; the bench calls them on PyTorch's model too.
@@ -31,13 +32,16 @@ def mse(model: Autoencoder, x: np.ndarray, chunk: int = 256) -> float:
 
 
 def nearest(a: np.ndarray, q: np.ndarray, k: int) -> np.ndarray:
-    """Exact k nearest rows of `a (n, 2)` for each row of `q (m, 2)`: (m, k) indices, nearest first.
+    """Exact k nearest rows of `a (n, 2)` for each row of `q (m, 2)`: (m, k) indices, nearest first
+(codes of any other width by brute force, `_nearest_brute`).
 
     Sorts `a` by its first coordinate and looks at a window of about 4·√(k·n) rows around
     each query's place (enough for 2-D data); a query whose k-th distance is not below
     the x-gap to the window's edges is answered by brute force, so the result is exact.
     """
     a, q = np.asarray(a, np.float64), np.asarray(q, np.float64)
+    if a.shape[1] != 2:
+        return _nearest_brute(a, q, k)
     order = np.argsort(a[:, 0], kind="stable")
     xs, n = a[order, 0], len(a)
     w = int(min(n, max(64, 4 * math.sqrt(k * n))))
@@ -45,6 +49,21 @@ def nearest(a: np.ndarray, q: np.ndarray, k: int) -> np.ndarray:
     step = max(1, 2**20 // w)
     for s in range(0, len(q), step):
         nn[s : s + step] = _nearest_in_window(a, q[s : s + step], xs, order, w, k)
+    return nn
+
+
+def _nearest_brute(a: np.ndarray, q: np.ndarray, k: int, chunk: int = 128) -> np.ndarray:
+    """The exact k nearest rows of `a (n, d)` for `q (m, d)` by brute force, `chunk` queries at
+    a time (float64 distances ‖a‖² − 2 q·a, the query's own ‖q‖² being the same for every
+    row): for codes wider than the plane (the 30-D ones), where the window above helps little."""
+    k = min(k, len(a))
+    a2 = (a * a).sum(1)
+    nn = np.empty((len(q), k), dtype=np.int64)
+    for s in range(0, len(q), chunk):
+        d2 = a2[None, :] - 2.0 * (q[s : s + chunk] @ a.T)
+        top = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < len(a) else np.tile(np.arange(len(a)), (len(d2), 1))
+        order = np.argsort(np.take_along_axis(d2, top, 1), 1, kind="stable")
+        nn[s : s + chunk] = np.take_along_axis(top, order, 1)
     return nn
 
 
@@ -88,6 +107,17 @@ def knn_accuracy(c_train: np.ndarray, y_train: np.ndarray, c_test: np.ndarray,
     return int((knn_predict(c_train, y_train, c_test, k) == y_test).sum()) / len(c_test)
 
 
+def pca_basis(x_train: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """PCA of `x_train (n, 784)`: the mean float32 (784,) and the `k` leading components
+    float32 (784, k), largest first, each with a fixed sign (its sum positive)."""
+    mu = x_train.mean(axis=0, dtype=np.float64).astype(F32)
+    xc = x_train - mu
+    _, vecs = np.linalg.eigh((xc.T @ xc).astype(np.float64))
+    P = np.ascontiguousarray(vecs[:, : -k - 1 : -1]).astype(F32)  # the k largest, largest first
+    P *= np.where(P.sum(axis=0) < 0, -1, 1).astype(F32)  # a fixed sign for each axis
+    return mu, P
+
+
 def pca2(x_train: np.ndarray, x_test: np.ndarray, y_train: np.ndarray, y_test: np.ndarray,
          ) -> tuple[dict[str, float], np.ndarray]:
     """PCA to 2 components fitted on the training images.
@@ -95,12 +125,8 @@ def pca2(x_train: np.ndarray, x_test: np.ndarray, y_train: np.ndarray, y_test: n
     Returns its test MSE and kNN-5, and the codes of every image, training images first:
     float32 `(n_train + n_test, 2)`.
     """
-    mu = x_train.mean(axis=0, dtype=np.float64).astype(F32)
-    xc = x_train - mu
-    _, vecs = np.linalg.eigh((xc.T @ xc).astype(np.float64))
-    P = np.ascontiguousarray(vecs[:, :-3:-1]).astype(F32)  # the two largest, largest first
-    P *= np.where(P.sum(axis=0) < 0, -1, 1).astype(F32)  # a fixed sign for each axis
-    c_train, c_test = xc @ P, (x_test - mu) @ P
+    mu, P = pca_basis(x_train, 2)
+    c_train, c_test = (x_train - mu) @ P, (x_test - mu) @ P
     rec = c_test @ P.T + mu
     figures = {"test_mse": float(np.mean((rec - x_test) ** 2, dtype=np.float64)),
                "knn5": knn_accuracy(c_train, y_train, c_test, y_test)}

@@ -27,6 +27,10 @@ that much; in float64 every runtime agrees with numpy's float64 evaluation of th
 same weights to well under 1e-5 everywhere. The cost is ~2.5× on large batches in
 onnxruntime-web and nothing visible on single decodes.
 
+`code_models` builds the same graphs for a net whose code is not the plane (the compress
+stage's 30-D net, `plane=False`: input and output `code`, the linear code, no symlog and no
+layer outputs), with the same checks; the compress stage switches them in.
+
 Both models pass `onnx.checker` (full check) and are run in onnxruntime on fixed
 probe batches against the numpy model before anything is written. Their bytes depend
 only on the weights, the weights' metadata and the package version.
@@ -118,6 +122,18 @@ def unit_pictures(model: Autoencoder, u: np.ndarray, n_layers: int = 2) -> dict[
 def reference_encode(model: Autoencoder, images: np.ndarray) -> np.ndarray:
     """What `encoder.onnx` computes: (n, 784) images → (n, 2) float32 display coordinates."""
     return symlog(model.encode(np.asarray(images, np.float64))).astype(np.float32)
+
+
+def reference_decode_code(model: Autoencoder, z: np.ndarray) -> np.ndarray:
+    """What a decoder exported with `plane=False` computes (the 30-D one): (n, code) codes
+    → (n, 784) float32, evaluated in float64."""
+    return model.decode(np.asarray(z, np.float64)).astype(np.float32)
+
+
+def reference_encode_code(model: Autoencoder, images: np.ndarray) -> np.ndarray:
+    """What an encoder exported with `plane=False` computes: (n, 784) images → (n, code)
+    float32 codes, evaluated in float64."""
+    return model.encode(np.asarray(images, np.float64)).astype(np.float32)
 
 
 # --- building the graphs -----------------------------------------------------
@@ -233,12 +249,24 @@ def _sizes(model: Autoencoder) -> str:
     return "→".join(map(str, model.sizes))
 
 
-def decoder_proto(model: Autoencoder, meta: dict[str, object]) -> onnx.ModelProto:
-    """The decoder graph: `u` `[N, 2]` display coordinates → `image` `[N, 784]`."""
+def decoder_proto(model: Autoencoder, meta: dict[str, object], plane: bool = True) -> onnx.ModelProto:
+    """The decoder graph: `u` `[N, 2]` display coordinates → `image` `[N, 784]`.
+
+    With `plane=False` (a code too wide for the plane, the 30-D net): input `code`
+    `[N, code]`, the linear code itself, no symexp and no layer outputs.
+    """
     model = dataclasses.replace(model)  # re-validates the layer shapes
     g = _Graph()
-    z = _symexp(g, g.cast("u", "u_f64", COMPUTE), "z")
     layers = range(model.n_enc, len(model.W))
+    if not plane:
+        image = _dense(g, model, g.cast("code", "code_f64", COMPUTE), layers, "image_f64")
+        g.cast(image, "image", TensorProto.FLOAT)
+        doc = (f"Decoder of an aedemo deep autoencoder ({_sizes(model)}, mirrored). Input code "
+               f"[N, {model.sizes[-1]}]: the linear code. Output image [N, {model.sizes[0]}]: pixels, "
+               f"row-major, {model.output} output, not clamped (clamp to [0, 1] to show).")
+        io = ("code", model.sizes[-1], "image", model.sizes[0])
+        return _model(g, f"aedemo_decoder{model.sizes[-1]}", doc, io, model, meta)
+    z = _symexp(g, g.cast("u", "u_f64", COMPUTE), "z")
     image = _dense(g, model, z, layers, "image_f64")
     g.cast(image, "image", TensorProto.FLOAT)
     extra = []
@@ -257,10 +285,21 @@ def decoder_proto(model: Autoencoder, meta: dict[str, object]) -> onnx.ModelProt
     return _model(g, "aedemo_decoder", doc, io, model, meta, tuple(extra))
 
 
-def encoder_proto(model: Autoencoder, meta: dict[str, object]) -> onnx.ModelProto:
-    """The encoder graph: `image` `[N, 784]` in [0, 1] → `u` `[N, 2]` display coordinates."""
+def encoder_proto(model: Autoencoder, meta: dict[str, object], plane: bool = True) -> onnx.ModelProto:
+    """The encoder graph: `image` `[N, 784]` in [0, 1] → `u` `[N, 2]` display coordinates.
+
+    With `plane=False`: output `code` `[N, code]`, the linear code itself (no symlog).
+    """
     model = dataclasses.replace(model)  # re-validates the layer shapes
     g = _Graph()
+    if not plane:
+        z = _dense(g, model, g.cast("image", "image_f64", COMPUTE), range(model.n_enc), "code_f64")
+        g.cast(z, "code", TensorProto.FLOAT)
+        doc = (f"Encoder of an aedemo deep autoencoder ({_sizes(model)}). Input image [N, "
+               f"{model.sizes[0]}]: pixels in [0, 1], row-major. Output code [N, {model.sizes[-1]}]: "
+               f"the linear code.")
+        io = ("image", model.sizes[0], "code", model.sizes[-1])
+        return _model(g, f"aedemo_encoder{model.sizes[-1]}", doc, io, model, meta)
     z = _dense(g, model, g.cast("image", "image_f64", COMPUTE), range(model.n_enc), "z")
     g.cast(_symlog(g, z, "u_f64"), "u", TensorProto.FLOAT)
     doc = (
@@ -358,17 +397,19 @@ def checked_decoder(model: Autoencoder, meta: dict[str, object],
 CODE_SIZE = 2  # the page's plane: the decoder's input
 
 
-def load_weights(path: Path, data: bytes | None = None) -> tuple[Autoencoder, dict[str, object]]:
-    """`Autoencoder.load` of `path` (or of its bytes `data`), any problem a one-line BuildError."""
+def load_weights(path: Path, data: bytes | None = None,
+                 code_size: int = CODE_SIZE) -> tuple[Autoencoder, dict[str, object]]:
+    """`Autoencoder.load` of `path` (or of its bytes `data`), any problem a one-line BuildError;
+    the code must have `code_size` units."""
     try:
         model, meta = Autoencoder.load(path if data is None else io.BytesIO(data))
     except FileNotFoundError:
         raise BuildError(f"{path}: not found (train the model first)") from None
     except (OSError, EOFError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as e:
         raise BuildError(f"{path}: not an aedemo weights file ({type(e).__name__}: {e})") from None
-    if model.sizes[-1] != CODE_SIZE:
+    if model.sizes[-1] != code_size:
         raise BuildError(f"{path}: the code has {model.sizes[-1]} units; the page needs a "
-                         f"{CODE_SIZE}-D code ({'→'.join(map(str, model.sizes))} given)")
+                         f"{code_size}-D code ({'→'.join(map(str, model.sizes))} given)")
     return model, meta
 
 
@@ -400,3 +441,26 @@ def export_models(build_dir: Path) -> dict[str, float | int]:
     layout.switch_in(build_dir, "export", {DECODER: decoder, ENCODER: encoder, layout.UNITS: units},
                      {layout.WEIGHTS: layout.sha256(weights_bytes)})
     return figures
+
+
+def code_models(model: Autoencoder, meta: dict[str, object], codes: np.ndarray,
+                images: np.ndarray) -> tuple[bytes, bytes, dict[str, float]]:
+    """The decoder and encoder of a net whose code is not the plane (`plane=False`: the
+    30-D one), serialized after the same checks as `export_models`: `onnx.checker`, then
+    onnxruntime against numpy within TOLERANCE, the decoder on `codes (n, code)`, the
+    encoder on `images (n, 784)` in [0, 1] plus blank, full and noise images. Returns
+    (decoder bytes, encoder bytes, the max abs differences seen)."""
+    decoder = _serialized(decoder_proto(model, meta, plane=False))
+    encoder = _serialized(encoder_proto(model, meta, plane=False))
+    n = model.sizes[-1]
+    d = images.shape[1]
+    extra = np.concatenate([np.zeros((1, d)), np.ones((1, d)),
+                            np.random.default_rng(0).random((62, d))]).astype(np.float32)
+    checks = {
+        "decoder": _check(f"decoder ({n}-D) on probe codes", decoder,
+                          partial(reference_decode_code, model), codes.astype(np.float32)),
+        "encoder": _check(f"encoder ({n}-D) on probe images", encoder,
+                          partial(reference_encode_code, model),
+                          np.concatenate([images.astype(np.float32), extra])),
+    }
+    return decoder, encoder, {f"{part}_max_abs_diff": c["max_abs_diff"] for part, c in checks.items()}

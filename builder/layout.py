@@ -13,6 +13,7 @@ A build folder (`build/NAME/`, or `--out`) holds:
 | `decoder.onnx`, `encoder.onnx`, `units.npz` | export | render (`units.npz`: what the decoder's units draw) |
 | `findings.json` | findings (`findings.py`) | render |
 | `timelapse.npz`, `timelapse.json` | timelapse (`timelapse.py`): checkpoint decoders, the no-pretraining twin | render (optional: without them the page has no time-lapse) |
+| `compress.json`, `weights30.npz`, `decoder30.onnx`, `encoder30.onnx`, `pca.npz` | compress (`compression.py`: the 30-D net, PCA-30, the denoising curves) | render (the compression page) |
 | `manifest.json` | every stage | every later stage, the CLI |
 
 A stage's outputs are one set: every file is first written beside the old ones as
@@ -55,16 +56,23 @@ UNITS = "units.npz"
 FINDINGS = "findings.json"
 TIMELAPSE = "timelapse.npz"
 TIMELAPSE_JSON = "timelapse.json"
+COMPRESS = "compress.json"
+WEIGHTS30 = "weights30.npz"
+DECODER30 = "decoder30.onnx"
+ENCODER30 = "encoder30.onnx"
+PCA = "pca.npz"
 MANIFEST = "manifest.json"
 JOURNAL = ".switch.json"
 
 TRAIN_FILES = (WEIGHTS, METRICS, POINTS, DIGITS, HISTORY)
 EXPORT_FILES = (DECODER, ENCODER, UNITS)
+COMPRESS_FILES = (COMPRESS, WEIGHTS30, DECODER30, ENCODER30, PCA)
 STAGES = {"train": TRAIN_FILES, "export": EXPORT_FILES, "findings": (FINDINGS,),
-          "timelapse": (TIMELAPSE, TIMELAPSE_JSON)}
+          "compress": COMPRESS_FILES, "timelapse": (TIMELAPSE, TIMELAPSE_JSON)}
 DEPENDS = {"export": (WEIGHTS,), "findings": (WEIGHTS, POINTS, DIGITS),  # training files each read
-           "timelapse": (WEIGHTS, METRICS, HISTORY)}
-OPTIONAL = ("timelapse",)  # a folder without it is complete; its page has no time-lapse
+           "compress": (WEIGHTS, METRICS, DIGITS), "timelapse": (WEIGHTS, METRICS, HISTORY)}
+# A folder without these is complete: its site then has no compression page, no time-lapse.
+OPTIONAL = ("compress", "timelapse")
 REMEDY = {stage: f"aedemo {stage}" for stage in STAGES}
 FORMAT = 1
 
@@ -88,6 +96,7 @@ class Manifest:
     train: StageRecord | None = None
     export: StageRecord | None = None
     findings: StageRecord | None = None
+    compress: StageRecord | None = None
     timelapse: StageRecord | None = None
 
     def to_json(self) -> dict:
@@ -235,3 +244,10 @@ def is_complete(folder: Path) -> bool:
     required = [stage for stage in STAGES if stage not in OPTIONAL]
     return (m.train is not None and all(m.current(stage) for stage in DEPENDS if stage not in OPTIONAL)
             and all((folder / n).is_file() for stage in required for n in STAGES[stage]))
+
+
+def present(folder: Path, manifest: Manifest, stage: str) -> bool:
+    """True when an optional `stage` has run here (a record, or any of its files): its
+    files are then read with `verified`, which refuses a set made from other weights,
+    naming the stage to rerun, rather than leaving its page out."""
+    return manifest.record(stage) is not None or any((folder / n).is_file() for n in STAGES[stage])

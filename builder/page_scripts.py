@@ -7,6 +7,7 @@ puts one value into `window.AEDEMO_LIB` when it runs and uses the others only wh
 `app.js` calls it, so within a group the order does not matter. Classic scripts, not
 modules: from `file://` a module import fails. Names are lower-case letters only (the
 tests match `assets/[a-z]+.<hash>.js`). docs/page-scripts.md maps what each one owns.
+The compression page, the series' third part, loads its own list (`COMPRESSION_SCRIPTS`).
 """
 
 SCRIPTS = (
@@ -18,6 +19,15 @@ SCRIPTS = (
     "padpanel.js", "story.js", "lapse.js", "input.js", "sharing.js", "api.js",
     # state, frame loop, wiring
     "app.js",
+)
+
+# The compression page's scripts (templates/compression.html), in load order, loaded only
+# there: the libraries it shares with the decoder page, its own, its wiring last.
+COMPRESSION_SCRIPTS = (
+    "runtime.js", "mnist.js", "format.js", "latest.js", "pad.js", "letters.js", "marks.js",
+    "transforms.js", "noise.js", "pca.js",
+    "status.js", "panels.js", "codebars.js", "drift.js",
+    "compress.js",
 )
 
 # Loaded first, in <head>, not deferred: starts the first image's downloads at once.

@@ -64,9 +64,11 @@ from . import layout, modelpack
 from .card import card_context, installed_versions
 from .files import BuildError
 from .metrics import Metrics
-from .page_scripts import BOOT, HEAD, LAZY, SCRIPTS
+from .compression import Compression
+from .compresspage import compression_context
+from .page_scripts import BOOT, COMPRESSION_SCRIPTS, HEAD, LAZY, SCRIPTS
 from .sitedir import MARKER, check_site, marker_bytes, replace_site
-from .story import plural, pretraining_sentence, story_context
+from .story import plural, pretraining_sentence, story_context, words
 from .theme import COLOURS, PALETTE, UNIT_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +79,8 @@ ORT_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-thr
 IMAGE_SIDE = 28
 PIXELS = IMAGE_SIDE * IMAGE_SIDE
 MAX_DIGITS = 5000   # real digits shipped for the nearest-digit search and the drawing pad
+SAMPLES = 100       # real test images shipped with the compression page
+CODE30 = 30         # the compression page's wider code
 
 
 def render_site(
@@ -106,10 +110,13 @@ def render_site(
     shared = _shared_files(env, out, templates, ort_version, ort_files)
     versions = installed_versions(ort_version)
     pages = [_read_demo(d, versions) for d in build_dirs]
-    links = [{"name": p["metrics"].data.name, "path": "" if i == 0 else f"{d.name}/"}
+    links = [{"name": p["metrics"].data.name, "path": "" if i == 0 else f"{d.name}/",
+              "compression": p["compression"] is not None}
              for i, (p, d) in enumerate(zip(pages, build_dirs))]
     for i, page in enumerate(pages):
         _render_page(env, out, shared, page, links, current=i, ort_version=ort_version)
+        if page["compression"] is not None:
+            _render_compression(env, out, shared, page, links, current=i, ort_version=ort_version)
     out[".nojekyll"] = b""
     out[MARKER] = marker_bytes(out)
 
@@ -129,6 +136,7 @@ def render_site(
         "points": pages[0]["points"]["n"],
         "digits": pages[0]["digits"]["n"],
         "pages": len(pages),
+        "compression_pages": sum(p["compression"] is not None for p in pages),
         "ort_version": ort_version,
     }
 
@@ -173,6 +181,35 @@ def _read_demo(build_dir: Path, versions: dict[str, str]) -> dict:
         "encoder": encoder, "encoder_io": encoder_io,
         "card": card_context(metrics, {"u": u, "pca": pca, "label": label, "test": test},
                              len(decoder), versions),
+        "compression": _read_compression(build_dir, manifest, read, (x_test, y_test, u, label, test),
+                                         metrics, words(metrics.data.name)),
+    }
+
+
+def _read_compression(build_dir: Path, manifest: layout.Manifest, read, split: tuple,
+                      metrics: Metrics, words: dict[str, str]) -> dict | None:
+    """The compression page's parts, checked like the rest (None when `aedemo compress`
+    never ran for this folder; a set made from other weights is refused by `verified`)."""
+    if not layout.present(build_dir, manifest, "compress"):
+        return None
+    result = Compression.read(build_dir / layout.COMPRESS, read(layout.COMPRESS))
+    n = result.sizes[-1]
+    if n != CODE30:
+        raise BuildError(f"{build_dir / layout.COMPRESS}: a {n}-D code; the page needs {CODE30}: run `aedemo compress`")
+    decoder, decoder_io = _read_model(build_dir / layout.DECODER30, read(layout.DECODER30), n, PIXELS)
+    encoder, encoder_io = _read_model(build_dir / layout.ENCODER30, read(layout.ENCODER30), PIXELS, n)
+    pca = _read_npz(build_dir / layout.PCA, read(layout.PCA), ("mean", "components"))
+    mean, comp = pca["mean"], pca["components"]
+    if mean.shape != (PIXELS,) or comp.ndim != 2 or comp.shape[1] != PIXELS or mean.dtype != np.float32 \
+            or comp.dtype != np.float32 or len(comp) < 2:
+        raise BuildError(f"{build_dir / layout.PCA}: need float32 mean ({PIXELS},) and components (k, {PIXELS})")
+    return {
+        "result": result, "decoder30": decoder, "encoder30": encoder,
+        "io": {"decoder30": decoder_io, "encoder30": encoder_io},
+        "pca": {"k": int(len(comp)), "mean": base64.b64encode(mean.astype("<f4").tobytes()).decode(),
+                "components": base64.b64encode(comp.astype("<f4").tobytes()).decode()},
+        "samples": _digits_payload(*split, build_dir, limit=SAMPLES),
+        "context": compression_context(result, words, metrics.data.n_test),
     }
 
 
@@ -260,6 +297,13 @@ def _data_file(env: jinja2.Environment, out: dict[str, bytes], key: str, value: 
     return _add_hashed(out, f"data/{key}", ".js", text.encode())
 
 
+def _model_file(env: jinja2.Environment, out: dict[str, bytes], key: str, model: bytes,
+                what: str | None = None) -> str:
+    """A data script of an ONNX model as the page loads it (`modelpack.pack`)."""
+    note = f"{key}.onnx{f' ({what})' if what else ''}, its float32 weights in byte planes (modelpack), gzip, base64"
+    return _data_file(env, out, key, modelpack.pack(model), note)
+
+
 def _shared_files(env: jinja2.Environment, out: dict[str, bytes], templates: Path,
                   ort_version: str, ort_files: list[bytes]) -> dict:
     """The files every page loads: runtime, wasm, glue, style, scripts, icon. Root-relative."""
@@ -291,12 +335,13 @@ def _shared_files(env: jinja2.Environment, out: dict[str, bytes], templates: Pat
     out[files["wasm_raw"]] = ort_files[2]
     out["favicon.svg"] = env.get_template("favicon.svg").render(palette=PALETTE, theme=COLOURS).encode()
     scripts = {name: _add_hashed(out, f"assets/{Path(name).stem}", ".js", _read(templates / name))
-               for name in SCRIPTS}
+               for name in dict.fromkeys(SCRIPTS + COMPRESSION_SCRIPTS)}
     files["boot"] = _add_hashed(out, f"assets/{Path(BOOT).stem}", ".js", _read(templates / BOOT))
     lazy = {group: [_add_hashed(out, f"assets/{Path(name).stem}", ".js", _read(templates / name))
                     for name in names] for group, names in LAZY.items()}
     return {"files": files, "scripts": [scripts[n] for n in SCRIPTS if n not in HEAD],
-            "head_scripts": [scripts[n] for n in HEAD], "lazy": lazy}
+            "head_scripts": [scripts[n] for n in HEAD], "lazy": lazy,
+            "compress_scripts": [scripts[n] for n in COMPRESSION_SCRIPTS]}
 
 
 def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, page: dict,
@@ -307,10 +352,8 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
     classes = page["classes"]
     files = {
         **shared["files"],
-        "decoder": _data_file(env, out, "decoder", modelpack.pack(page["decoder"]),
-                              "decoder.onnx, its float32 weights in byte planes (modelpack), gzip, base64"),
-        "encoder": _data_file(env, out, "encoder", modelpack.pack(page["encoder"]),
-                              "encoder.onnx, its float32 weights in byte planes (modelpack), gzip, base64"),
+        "decoder": _model_file(env, out, "decoder", page["decoder"]),
+        "encoder": _model_file(env, out, "encoder", page["encoder"]),
         "points": _data_file(env, out, "points", page["points"],
                              "points of the scatter, int16-quantised, base64"),
         "units": _data_file(env, out, "units", page["units"],
@@ -347,6 +390,7 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
     switcher = [{"name": link["name"], "href": f"{up}{link['path']}index.html",
                  "current": i == current} for i, link in enumerate(links)]
     html = env.get_template("index.html").render(
+        series=_series(links[current], "decoder"),
         config=page_config,
         files=files,
         scripts=[up + src for src in shared["scripts"]],
@@ -372,8 +416,7 @@ def _timelapse_files(env: jinja2.Environment, out: dict[str, bytes], shared: dic
                                     "the training time-lapse: test codes per moment (uint16, base64)")}
     for key, model in t["models"].items():
         name = "twin" if key == "twin_decoder" else key
-        data[name] = _data_file(env, out, name, modelpack.pack(model),
-                                f"{key}.onnx of timelapse.npz, its float32 weights in byte planes (modelpack), gzip, base64")
+        data[name] = _model_file(env, out, name, model, f"{key} of timelapse.npz")
     scripts = [up + s for s in shared["lazy"]["timelapse"]]
     size = sum(len(out[v]) for v in data.values()) + sum(len(out[s]) for s in shared["lazy"]["timelapse"])
     r = t["record"]
@@ -546,3 +589,66 @@ def _model_summary(metrics: Metrics, n_points: int, n_digits: int) -> dict:
         "knn5": f"{100 * metrics.knn5:.1f} %",
         "pca_knn5": f"{100 * pca2.knn5:.1f} %",
     }
+
+
+# ---------------------------------------------------------------- the compression page
+
+SERIES = (("decoder", "index.html", "The decoder"), ("compression", "compression.html", "Compression and denoising"))
+
+
+def _series(link: dict, current: str) -> list[dict]:
+    """The series' pages of one demo (both in its folder), for the navigation; none when
+    the demo has only the decoder page."""
+    if not link["compression"]:
+        return []
+    return [{"title": title, "href": href, "current": key == current, "part": i + 2}
+            for i, (key, href, title) in enumerate(SERIES)]
+
+
+def _render_compression(env: jinja2.Environment, out: dict[str, bytes], shared: dict, page: dict,
+                        links: list[dict], current: int, ort_version: str) -> None:
+    """One demo's `compression.html` beside its `index.html`, and its own data files."""
+    here = links[current]["path"]
+    up = "../" * here.count("/")
+    c = page["compression"]
+    result: Compression = c["result"]
+    files = {
+        **shared["files"],
+        "decoder": _model_file(env, out, "decoder", page["decoder"]),   # the decoder page's own files
+        "encoder": _model_file(env, out, "encoder", page["encoder"]),
+        "decoder30": _model_file(env, out, "decoder30", c["decoder30"], "the 30-D code's decoder"),
+        "encoder30": _model_file(env, out, "encoder30", c["encoder30"], "the 30-D code's encoder"),
+        "pca": _data_file(env, out, "pca", c["pca"], "PCA of the training images: float32 mean and components, base64"),
+        "samples": _data_file(env, out, "samples", c["samples"],
+                              "real test images: uint8 palette indices (gzip, base64), float32 codes, uint8 labels"),
+    }
+    files = {k: up + v for k, v in files.items()}
+    (d_in, d_out), (e_in, e_out) = page["decoder_io"], page["encoder_io"]
+    models = {
+        "decoder": {"input": d_in, "output": d_out, "width": 2},
+        "encoder": {"input": e_in, "output": e_out, "width": PIXELS},
+        "decoder30": {"input": c["io"]["decoder30"][0], "output": c["io"]["decoder30"][1], "width": CODE30},
+        "encoder30": {"input": c["io"]["encoder30"][0], "output": c["io"]["encoder30"][1], "width": PIXELS},
+    }
+    config = {
+        "files": {k: files[k] for k in ("ort", "mjs", "wasm_raw", "wasm", "glue", "decoder", "encoder",
+                                        "decoder30", "encoder30", "pca", "samples")},
+        "models": models,
+        "classes": page["classes"],
+        "theme": COLOURS,
+        "words": page["story"]["words"],
+        "side": IMAGE_SIDE,
+        "codeLo": list(result.code_lo),
+        "codeHi": list(result.code_hi),
+        "noiseSeed": result.noise_seed,
+        "ortVersion": ort_version,
+    }
+    switcher = [{"name": link["name"],
+                 "href": f"{up}{link['path']}{'compression' if link['compression'] else 'index'}.html",
+                 "current": i == current} for i, link in enumerate(links)]
+    html = env.get_template("compression.html").render(
+        config=config, files=files, scripts=[up + src for src in shared["compress_scripts"]],
+        series=_series(links[current], "compression"), switcher=switcher, words=page["story"]["words"],
+        data_name=page["metrics"].data.name, page=c["context"], ort_version=ort_version,
+    )
+    out[f"{here}compression.html"] = html.encode()

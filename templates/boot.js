@@ -5,8 +5,9 @@
  * Over http it starts compiling onnxruntime-web's raw WebAssembly while it downloads
  * (window.AEDEMO_BOOT.wasm, a Promise of the WebAssembly.Module that runtime.js hands to
  * onnxruntime-web) and adds preload hints for onnxruntime-web's script and glue module,
- * the decoder and the points; from file:// (where the runtime takes the WebAssembly and
- * glue as data scripts) hints for those scripts. The hints only warm the cache:
+ * the decoder and the points (on the compression page: its four models); from file://
+ * (where the runtime takes the WebAssembly and glue as data scripts) hints for those
+ * scripts. The hints only warm the cache:
  * runtime.js loads every file itself, whether a hint was taken or not.
  *
  * Owns: window.AEDEMO_BOOT. May touch: the <link> elements it adds to <head>.
@@ -42,6 +43,9 @@
     hint('preload', files.wasm, 'script');
     hint('preload', files.glue, 'script');
   }
-  hint('preload', files.decoder, 'script');
-  hint('preload', files.points, 'script');
+  // The decoder page's first image needs the decoder and the points; the compression page
+  // its four models (and no points).
+  for (const key of ['decoder', 'points', 'encoder', 'decoder30', 'encoder30']) {
+    if (files[key] && (key !== 'encoder' || !files.points)) hint('preload', files[key], 'script');
+  }
 })();

@@ -6,7 +6,9 @@
  *
  * Both models take and return float32: the decoder u [N,2] → image [N,784], the
  * encoder image [N,784] in [0,1] → u [N,2]. One session runs at a time, so every run
- * goes through one queue, in the order asked.
+ * goes through one queue, in the order asked. `start` is the decoder page's; `open`
+ * loads any named models of config.files for another page of the series (the
+ * compression page's four), with the same loading of onnxruntime-web and one queue.
  *
  * Loaded in <head> with data-start (builder/page_scripts.py HEAD), it starts at once;
  * app.js takes the started runtime with start(config).
@@ -117,8 +119,8 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
    * (2n) and labels (n). pixels(i) gives image i as grey levels in [0, 1], grey(i) as
    * bytes 0..255 for drawing.
    */
-  async function loadDigits(src, pixelsPerImage) {
-    const d = await take(src, 'digits');
+  async function loadDigits(src, pixelsPerImage, key = 'digits') {
+    const d = await take(src, key);
     const index = await gunzip(fromBase64(d.images));
     if (index.length !== d.n * pixelsPerImage) throw new Error('the test images are truncated');
     const palette = float32s(d.palette);
@@ -136,6 +138,95 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
   // ------------------------------------------------------------------ models
 
   let started = null;
+
+  /**
+   * Load onnxruntime-web and its WebAssembly (compiled while its bytes arrive: over http
+   * streamed from beside ort.wasm.min.js, which boot.js starts at once and the browser
+   * can keep compiled for the next visit; from file://, where fetch() and import() of
+   * files fail, gunzipped from its data script) and, at the same time, the data scripts
+   * `models` ([src, key] pairs). Resolves with the models' bytes, in that order, once
+   * sessions can be made.
+   */
+  async function initialise(files, mark, models) {
+    if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') {
+      throw new NoWebAssembly('WebAssembly is not available');
+    }
+    const http = location.protocol === 'http:' || location.protocol === 'https:';
+    const boot = window.AEDEMO_BOOT || {};
+    const compiled = http ? (boot.wasm || WebAssembly.compileStreaming(fetch(files.wasm_raw))) : null;
+    const [, wasm, glue, ...bytes] = await Promise.all([
+      loadScript(files.ort),
+      http ? null : take(files.wasm, 'wasm'),
+      http ? null : take(files.glue, 'glue'),
+      ...models.map(([src, key]) => take(src, key)),
+    ]);
+    mark('scripts');
+    const { env } = window.ort;
+    env.logLevel = 'error';
+    env.wasm.numThreads = 1;   // threads need cross-origin isolation, which static hosts cannot give
+    env.wasm.proxy = false;
+    window.AEDEMO_WASM = compiled || compileStreaming(new Response(fromBase64(wasm)).body
+      .pipeThrough(new DecompressionStream('gzip')));
+    const glueUrl = http ? new URL(files.mjs, document.baseURI).href
+      : URL.createObjectURL(new Blob([glue], { type: 'text/javascript' }));
+    env.wasm.wasmPaths = { mjs: URL.createObjectURL(new Blob([precompiledGlue(glueUrl)], { type: 'text/javascript' })) };
+    mark('unpacked');
+    return bytes;
+  }
+
+  /** A session of a model packed by builder/modelpack.py (a data script's value). */
+  async function createSession(packed) {
+    return window.ort.InferenceSession.create(await unpackModel(packed), { executionProviders: ['wasm'] });
+  }
+
+  /**
+   * The one run queue over `sessions` (name → Promise of a session). `run(name, data,
+   * rows, width, input, fetches, session)` runs one model (or `session`, counted as `name`) on a float32 batch [rows, width] after
+   * every run asked before it; resolves with { output name: a copy of its values }.
+   * `runs` and `batches` (those with more than one row) count the calls per name.
+   */
+  function runner(sessions) {
+    const runs = {};
+    const batches = {};
+    let queue = Promise.resolve();
+    function run(name, data, rows, width, input, fetches, session = null) {
+      const job = queue.then(async () => {
+        const s = await (session || sessions[name]);
+        runs[name] = (runs[name] || 0) + 1;
+        if (rows > 1) batches[name] = (batches[name] || 0) + 1;
+        const feeds = { [input]: new window.ort.Tensor('float32', data, [rows, width]) };
+        const result = await s.run(feeds, fetches);   // only what is asked: not the layers
+        const values = {};
+        for (const key of fetches) {
+          values[key] = Float32Array.from(result[key].data);
+          result[key].dispose();
+        }
+        return values;
+      });
+      queue = job.catch(() => {});
+      return job;
+    }
+    return { run, runs, batches };
+  }
+
+  /**
+   * Another page's models: `names` are keys of config.files whose data scripts hold the
+   * models (packed, builder/modelpack.py) and of config.models ({ input, output, width } each). Returns
+   * { ready, run(name, data, rows), runs, batches }: `ready` settles when every session
+   * can run; run resolves with a copy of the model's output.
+   */
+  function open(config, names, mark = () => {}) {
+    const loaded = initialise(config.files, mark, names.map((n) => [config.files[n], n]))
+      .then((bytes) => Promise.all(bytes.map(createSession)));
+    const sessions = Object.fromEntries(names.map((n, i) => [n, loaded.then((all) => all[i])]));
+    const queue = runner(sessions);
+    function run(name, data, rows) {
+      const io = config.models[name];
+      return queue.run(name, Float32Array.from(data), rows, io.width, io.input, [io.output])
+        .then((values) => values[io.output]);
+    }
+    return { ready: loaded.then(() => undefined), run, runs: queue.runs, batches: queue.batches };
+  }
 
   /**
    * Start loading everything the page needs, once: the first call begins (this script
@@ -158,39 +249,9 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
     };
     const PIXELS = config.side * config.side;
     const { files } = config;
-    const runs = { decoder: 0, encoder: 0 };      // calls of each model
-    const batches = { decoder: 0, encoder: 0 };   // those with more than one row
-    let queue = Promise.resolve();
-
     const decoderSession = (async () => {
-      if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') {
-        throw new NoWebAssembly('WebAssembly is not available');
-      }
-      // The WebAssembly is compiled while its bytes arrive, and handed to onnxruntime-web
-      // compiled: over http streamed from beside ort.wasm.min.js (boot.js starts that at
-      // once; the browser can keep the compiled code for the next visit), from file://,
-      // where fetch() and import() of files fail, gunzipped from its data script.
-      const http = location.protocol === 'http:' || location.protocol === 'https:';
-      const boot = window.AEDEMO_BOOT || {};
-      const compiled = http ? (boot.wasm || WebAssembly.compileStreaming(fetch(files.wasm_raw))) : null;
-      const [, wasm, glue, model] = await Promise.all([
-        loadScript(files.ort),
-        http ? null : take(files.wasm, 'wasm'),
-        http ? null : take(files.glue, 'glue'),
-        take(files.decoder, 'decoder'),
-      ]);
-      mark('scripts');
-      const { env, InferenceSession } = window.ort;
-      env.logLevel = 'error';
-      env.wasm.numThreads = 1;   // threads need cross-origin isolation, which static hosts cannot give
-      env.wasm.proxy = false;
-      window.AEDEMO_WASM = compiled || compileStreaming(new Response(fromBase64(wasm)).body
-        .pipeThrough(new DecompressionStream('gzip')));
-      const glueUrl = http ? new URL(files.mjs, document.baseURI).href
-        : URL.createObjectURL(new Blob([glue], { type: 'text/javascript' }));
-      env.wasm.wasmPaths = { mjs: URL.createObjectURL(new Blob([precompiledGlue(glueUrl)], { type: 'text/javascript' })) };
-      mark('unpacked');
-      const session = await InferenceSession.create(await unpackModel(model), { executionProviders: ['wasm'] });
+      const [model] = await initialise(files, mark, [[files.decoder, 'decoder']]);
+      const session = await createSession(model);
       // One run now, not counted: onnxruntime-web's kernels get ready while the page's
       // other scripts may still be on their way, so the first image waits for neither.
       const warm = await session.run({ [config.input]: new window.ort.Tensor('float32', new Float32Array(2), [1, 2]) },
@@ -202,13 +263,14 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
 
     const points = loadPoints(files.points);
     // The encoder and the digits wait for the decoder, so the first image is not delayed.
-    const encoderSession = decoderSession.then(async () => {
-      const model = await take(files.encoder, 'encoder');
-      return window.ort.InferenceSession.create(await unpackModel(model), { executionProviders: ['wasm'] });
-    });
+    const encoderSession = decoderSession.then(async () => createSession(await take(files.encoder, 'encoder')));
     const digits = decoderSession.catch(() => null).then(() => loadDigits(files.digits, PIXELS));
     const ready = decoderSession.then(() => undefined);
     const loaded = Promise.all([decoderSession, encoderSession, digits]).then(() => undefined);
+    const queue = runner({ decoder: decoderSession, encoder: encoderSession });
+    const { runs, batches } = queue;
+    Object.assign(runs, { decoder: 0, encoder: 0 });      // calls of each model
+    Object.assign(batches, { decoder: 0, encoder: 0 });   // those with more than one row
     // Started in <head>, before app.js can listen: a failure waits for it to be asked.
     for (const p of [decoderSession, encoderSession, points, digits, ready, loaded]) p.catch(() => {});
 
@@ -218,26 +280,11 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
      * copy of each of those.
      */
     function run(which, data, rows, outputs = null, session = null) {
-      session = session || (which === 'decoder' ? decoderSession : encoderSession);
       const [input, output, width] = which === 'decoder'
         ? [config.input, config.output, 2]
         : [config.encoderInput, config.encoderOutput, PIXELS];
-      const fetches = outputs || [output];
-      const job = queue.then(async () => {
-        const s = await session;
-        runs[which] += 1;
-        if (rows > 1) batches[which] += 1;
-        const feeds = { [input]: new window.ort.Tensor('float32', data, [rows, width]) };
-        const result = await s.run(feeds, fetches);   // only what is asked: not the layers
-        const values = {};
-        for (const name of fetches) {
-          values[name] = Float32Array.from(result[name].data);
-          result[name].dispose();
-        }
-        return outputs ? values : values[output];
-      });
-      queue = job.catch(() => {});
-      return job;
+      return queue.run(which, data, rows, width, input, outputs || [output], session)
+        .then((values) => (outputs ? values : values[output]));
     }
 
     function checkFinite(values, name) {
@@ -391,5 +438,5 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
     }
   }
 
-  return { start, NoWebAssembly };
+  return { start, open, take, float32s, loadDigits, NoWebAssembly };
 })();

@@ -67,6 +67,16 @@ def quick_build_relu(mnist_cache: Path, tmp_path_factory: pytest.TempPathFactory
     return quick_build_dir(mnist_cache, tmp_path_factory.mktemp("quick_relu"), output="relu")
 
 
+@pytest.fixture(scope="session")
+def compressed_build(mnist_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A quick build folder on which `aedemo compress` ran too (the 30-D net, quick preset)."""
+    from builder.compression import compress
+
+    out = quick_build_dir(mnist_cache, tmp_path_factory.mktemp("compressed"))
+    compress(out)
+    return out
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)

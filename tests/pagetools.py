@@ -31,10 +31,9 @@ import numpy as np
 import pytest
 
 from bench.browser import CHROMIUM, CHROMIUM_ARGS  # the one browser set-up
-from builder import modelpack
 from builder.render import render_site
 from factories import SUB_PATH, start_server
-from sitefiles import read_site_config, read_site_data, read_site_digits
+from sitefiles import read_site_config, read_site_digits, read_site_model
 
 NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
 VIEWPORT = {"width": 1280, "height": 800}
@@ -103,7 +102,7 @@ class Site:
         return read_site_config(self.root)
 
     def model_bytes(self, which: str) -> bytes:
-        return modelpack.unpack(read_site_data(self.root, which))
+        return read_site_model(self.root, which)
 
     @functools.cached_property
     def decoder_bytes(self) -> bytes:

@@ -15,23 +15,31 @@ PIXELS = 28 * 28
 CONFIG_RE = re.compile(r'<script type="application/json" id="aedemo-config">(.*?)</script>', re.S)
 
 
-def read_site_config(site_dir: Path) -> dict:
-    """The page configuration that `index.html` of a rendered site carries."""
-    match = CONFIG_RE.search((Path(site_dir) / "index.html").read_text(encoding="utf-8"))
+def read_site_config(site_dir: Path, page: str = "index.html") -> dict:
+    """The page configuration that `index.html` (or `page`) of a rendered site carries."""
+    match = CONFIG_RE.search((Path(site_dir) / page).read_text(encoding="utf-8"))
     if match is None:
-        raise ValueError(f"{site_dir}/index.html: no page configuration")
+        raise ValueError(f"{site_dir}/{page}: no page configuration")
     return json.loads(match.group(1))
 
 
-def read_site_data(site_dir: Path, key: str) -> object:
+def read_site_data(site_dir: Path, key: str, page: str = "index.html") -> object:
     """The value that a rendered site's data script for `key` hands to the page.
 
-    `key` is one of "wasm", "glue", "decoder", "encoder", "points", "digits".
+    `key` is one of "wasm", "glue", "decoder", "encoder", "points", "digits" (of
+    compression.html also "decoder30", "encoder30", "pca", "samples").
     """
-    path = Path(site_dir) / read_site_config(site_dir)["files"][key]
+    path = Path(site_dir) / read_site_config(site_dir, page)["files"][key]
     text = path.read_text(encoding="utf-8")
     start = text.index("] = ", text.index("AEDEMO_DATA")) + len("] = ")
     return json.loads(text[start : text.rindex(";")])
+
+
+def read_site_model(site_dir: Path, key: str, page: str = "index.html") -> bytes:
+    """The ONNX bytes of a model the site's data script for `key` carries (`modelpack`)."""
+    from builder import modelpack
+
+    return modelpack.unpack(read_site_data(site_dir, key, page))
 
 
 def read_site_digits(site_dir: Path) -> dict[str, np.ndarray]:

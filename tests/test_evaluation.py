@@ -53,3 +53,12 @@ def test_dead_units_are_the_units_that_never_fire(rng: np.random.Generator) -> N
     x = rng.random((50, 6)).astype(np.float32)
     shares = dead_units(model, x)
     assert shares[0] == pytest.approx(2 / 5) and shares[1] >= 1 / 4 and len(shares) == 2
+
+
+def test_nearest_of_wide_codes_is_exact() -> None:
+    """30-D codes (the compress stage's) go by brute force: the same neighbours, in the same
+    order, as sorting every distance."""
+    rng = np.random.default_rng(5)
+    a, q = rng.standard_normal((700, 30)), rng.standard_normal((300, 30))
+    d = ((q[:, None, :] - a[None]) ** 2).sum(-1)
+    assert np.array_equal(nearest(a, q, 5), np.argsort(d, 1, kind="stable")[:, :5])

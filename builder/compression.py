@@ -38,9 +38,8 @@ from typing import Any, Callable
 import numpy as np
 
 from . import layout
-from .autoencoder import Autoencoder
 from .data import read_cache
-from .evaluation import knn_accuracy, mse, pca_basis
+from .evaluation import knn_accuracy, pca_basis
 from .files import BuildError, json_bytes, npz_bytes
 from .metrics import Metrics, _Bad, _floats, _get
 from .training import Progress, TrainConfig, fit

@@ -14,15 +14,7 @@
 'use strict';
 
 (window.AEDEMO_LIB = window.AEDEMO_LIB || {}).lazy = (() => {
-  function addScript(src) {
-    return new Promise((resolve, reject) => {
-      const script = document.createElement('script');
-      script.src = src;
-      script.onload = () => resolve();
-      script.onerror = () => reject(new Error(`could not load ${src}`));
-      document.head.append(script);
-    });
-  }
+  const addScript = (src) => window.AEDEMO_LIB.runtime.loadScript(src);   // a classic <script>, as file:// allows
 
   /** `groups`: { name: { scripts: [src, ...], data: { key: src } } }. */
   function create(groups) {

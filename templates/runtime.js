@@ -438,5 +438,5 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
     }
   }
 
-  return { start, open, take, float32s, loadDigits, NoWebAssembly };
+  return { start, open, take, loadScript, float32s, loadDigits, NoWebAssembly };
 })();

@@ -168,15 +168,21 @@ def rendered_site(build: Path, tmp: Path) -> tuple[Site, http.server.ThreadingHT
     return Site(root=root, origin=origin, build=build), server
 
 
+def real_site_root(page: str = "index.html") -> Path:
+    """The real `make site` output that AEDEMO_REAL_SITE names (skips the test without it)."""
+    real = os.environ.get("AEDEMO_REAL_SITE")
+    if not real:
+        pytest.skip("set AEDEMO_REAL_SITE=path/to/site to test the real `make site` output")
+    root = Path(real).resolve()
+    if not (root / page).is_file():
+        pytest.fail(f"AEDEMO_REAL_SITE={real}: no {page} there")
+    return root
+
+
 @pytest.fixture(scope="session", params=["quick", "real"])
 def site(request, tmp_path_factory):
     if request.param == "real":
-        real = os.environ.get("AEDEMO_REAL_SITE")
-        if not real:
-            pytest.skip("set AEDEMO_REAL_SITE=path/to/site to test the real `make site` output")
-        root = Path(real).resolve()
-        if not (root / "index.html").is_file():
-            pytest.fail(f"AEDEMO_REAL_SITE={real}: no index.html there")
+        root = real_site_root()
         server, origin = serve(root)
         s = Site(root=root, origin=origin)
     else:

@@ -9,7 +9,6 @@ links lead from the decoder page here and back. On the real `make site` output
 from __future__ import annotations
 
 import base64
-import os
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ import pytest
 from builder.compression import pca_reconstruct
 from builder.render import render_site
 from factories import SUB_PATH, start_server
-from pagetools import Tab
+from pagetools import Tab, real_site_root
 from sitefiles import read_site_model, read_site_data
 
 pytest_plugins = ["pagetools"]
@@ -58,11 +57,7 @@ class CSite:
 @pytest.fixture(scope="module", params=["quick", "real"])
 def csite(request, tmp_path_factory):
     if request.param == "real":
-        real = os.environ.get("AEDEMO_REAL_SITE")
-        if not real:
-            pytest.skip("set AEDEMO_REAL_SITE=path/to/site to test the real `make site` output")
-        root = Path(real).resolve()
-        assert (root / PAGE).is_file(), f"AEDEMO_REAL_SITE={real}: no {PAGE} there"
+        root = real_site_root(PAGE)
     else:
         root = tmp_path_factory.mktemp("csite") / "site"
         render_site(request.getfixturevalue("compressed_build"), root, NODE_MODULES)

@@ -193,12 +193,7 @@ def drift_curves(recons: dict[str, Images], x: np.ndarray, steps: int) -> dict[s
 
 def _train_config(metrics: Metrics, cfg: CompressConfig) -> TrainConfig:
     """The 2-D net's resolved config with the 30-D widths and RBM learning rates."""
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    known = {k: tuple(v) if isinstance(v, list) else v for k, v in metrics.config.items() if k in fields}
-    try:
-        return dataclasses.replace(TrainConfig(**known), sizes=cfg.sizes, rbm_lr=cfg.rbm_lr)
-    except TypeError as e:
-        raise BuildError(f"metrics.json: config is not a training config ({e}): run `aedemo train`") from None
+    return dataclasses.replace(TrainConfig.from_json(metrics.config), sizes=cfg.sizes, rbm_lr=cfg.rbm_lr)
 
 
 # ---------------------------------------------------------------- the stage

@@ -199,9 +199,10 @@ class Recorder:
         the test MSE of a net (for the unrolled one)."""
         unrolled = next(i for i, (p, _, _, _) in enumerate(self.moments) if p == PHASES.index("unrolled"))
         unrolled_mse = mse_of(self.copies[unrolled])
-        self._add("kept", best_epoch, kept.encode)
         kept_moment = next(i for i, (p, e, _, _) in enumerate(self.moments)
                            if p == PHASES.index("finetune") and e == best_epoch)
+        # `kept` is the net of that epoch (fine-tuning kept a copy of it): the same codes
+        self.moments.append((PHASES.index("kept"), best_epoch, *self.moments[kept_moment][2:]))
         copies = {**self.copies, kept_moment: kept}
         phase = np.array([p for p, _, _, _ in self.moments], np.uint8)
         epoch = np.array([e for _, e, _, _ in self.moments], np.int32)

@@ -116,11 +116,7 @@ def dead_share(shares: tuple[float, ...], sizes: tuple[int, ...]) -> float:
 
 def twin_config(metrics: Metrics) -> TrainConfig:
     """The config the pretrained net was trained with (epochs resolved), without pretraining."""
-    c = {k: tuple(v) if isinstance(v, list) else v for k, v in metrics.config.items()}
-    try:
-        return dataclasses.replace(TrainConfig(**c), pretrain=False)
-    except TypeError as e:
-        raise BuildError(f"metrics.json: config is not this aedemo's ({e}): run `aedemo train`") from None
+    return dataclasses.replace(TrainConfig.from_json(metrics.config), pretrain=False)
 
 
 def read_twin(data: bytes, where: object) -> tuple[np.ndarray, Autoencoder, dict[str, bytes]]:
@@ -164,10 +160,10 @@ def make(build_dir: Path, progress: Progress | None = None) -> dict:
     fitted = fit(ds, twin_config(metrics), progress)
     twin = fitted.model
     z_test = twin.encode(ds.x_test)
+    dead = tuple(dead_units(twin, fitted.x))
     twin_scores = Scores(mse(twin, ds.x_test), knn_accuracy(twin.encode(ds.x_train), ds.y_train, z_test, ds.y_test),
-                         tuple(dead_units(twin, fitted.x)), 0.0, int(fitted.finetune["best_epoch"]),
+                         dead, dead_share(dead, twin.sizes), int(fitted.finetune["best_epoch"]),
                          int(fitted.cfg.epochs))
-    twin_scores = dataclasses.replace(twin_scores, dead_share=dead_share(twin_scores.dead_units, twin.sizes))
     sizes = tuple(metrics.architecture.sizes)
     pre = Scores(metrics.test_mse, metrics.knn5, tuple(metrics.dead_units),
                  dead_share(tuple(metrics.dead_units), sizes), metrics.finetune.best_epoch,

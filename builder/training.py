@@ -70,6 +70,15 @@ class TrainConfig:
         if len(self.rbm_lr) != len(self.sizes) - 1:
             raise BuildError(f"rbm_lr: expected {len(self.sizes) - 1} learning rates")
 
+    @classmethod
+    def from_json(cls, obj: dict, where: str = "metrics.json") -> "TrainConfig":
+        """The config as `metrics.json` holds it (`Metrics.config`: lists for tuples) back
+        as a `TrainConfig`; `BuildError` naming `where` when it is not this aedemo's."""
+        try:
+            return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in obj.items()})
+        except TypeError as e:
+            raise BuildError(f"{where}: config is not this aedemo's ({e}): run `aedemo train`") from None
+
     def resolved(self, n_train: int) -> "TrainConfig":
         """This config with `epochs` fixed for `n_train` training examples.
 

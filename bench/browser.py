@@ -13,6 +13,10 @@ What the page offers and what is measured with it (templates/api.js, window.aede
     of 100 µs, and in runs of 100 sequential calls, which needs no fine clock.
   - a batch of points: `aedemo.decodeBatch(Float32Array(2n))` when the page has it,
     else an `ort.InferenceSession` of the page's own onnxruntime-web and decoder bytes.
+  - the floor: a bare page (`bare_site`) that does nothing but load the site's own
+    onnxruntime-web files its own way, create the decoder's session and run it once,
+    loaded cold beside the page in the same rounds: what onnxruntime-web's start costs
+    on this machine before the page does anything.
   - one refresh of each map over the plane (Smooth, Unfamiliar) for the default view:
     the map's button switched on, the refresh's own `ms` (and of it the batched decode,
     `decodeMs`) read from `aedemo.plane.maps()` once it is fresh, switched off; repeated.
@@ -24,6 +28,8 @@ import base64
 import contextlib
 import gzip
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -60,6 +66,48 @@ def site_bytes(site: Path) -> dict[str, int]:
         "bytes": sum(len(b) for b in raw),
         "gzip9_bytes": sum(len(gzip.compress(b, compresslevel=9, mtime=0)) for b in raw),
     }
+
+
+BARE_HTML = """<!doctype html>
+<meta charset="utf-8">
+<title>onnxruntime-web alone</title>
+<script src="vendor/ort.wasm.min.js"></script>
+<script src="bare.js"></script>
+"""
+
+# The timings the bench reads from the page (WAIT_FIRST_IMAGE), from onnxruntime-web alone:
+# its own fetch and streaming compile of the WebAssembly beside its script (wasmPaths),
+# the decoder's session, one run on (0, 0).
+BARE_JS = """'use strict';
+(() => {
+  const timings = {};
+  const ready = (async () => {
+    const { env } = window.ort;
+    env.wasm.numThreads = 1;
+    env.wasm.proxy = false;
+    env.wasm.wasmPaths = new URL('vendor/', document.baseURI).href;
+    const bytes = new Uint8Array(await (await fetch('decoder.onnx')).arrayBuffer());
+    const session = await window.ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+    timings.ready = Math.round(performance.now());
+    const u = new window.ort.Tensor('float32', new Float32Array(2), [1, 2]);
+    await session.run({ [session.inputNames[0]]: u });
+    timings.firstImage = Math.round(performance.now());
+  })();
+  window.aedemo = { ready, timings };
+})();
+"""
+
+
+def bare_site(site: Path, decoder: bytes, folder: Path) -> Path:
+    """A page in `folder` (new) with the site's onnxruntime-web files and `decoder` only."""
+    vendor = next((site / "vendor").glob("onnxruntime-web-*"))
+    (folder / "vendor").mkdir(parents=True)
+    for f in vendor.iterdir():
+        shutil.copyfile(f, folder / "vendor" / f.name)
+    (folder / "decoder.onnx").write_bytes(decoder)
+    (folder / "index.html").write_text(BARE_HTML)
+    (folder / "bare.js").write_text(BARE_JS)
+    return folder
 
 
 # ---------------------------------------------------------------- in the page
@@ -209,7 +257,7 @@ def cold_loads(chrome: Chromium, urls: dict[str, str], loads: int, site: Path | 
     visitor: dict[str, int] = {}
     for i in range(loads):
         for mode, url in urls.items():
-            local = url if mode == "http" else "file:"
+            local = "file:" if mode == "file" else url
             with chrome.open(url, local) as page:
                 raw[mode].append(page.evaluate(WAIT_FIRST_IMAGE))
                 if mode == "http" and site is not None and not visitor:
@@ -283,9 +331,11 @@ def measure(site: Path, decoder: bytes, loads: int, calls: int, batch: int, batc
     site = Path(site).resolve()
     chrome = Chromium(executable)
     try:
-        with serve(site) as http_url, serve(site, isolate=True) as isolated_url:
-            loads_out = cold_loads(chrome, {"http": http_url, "file": (site / "index.html").as_uri()},
-                                   loads, site, log)
+        with tempfile.TemporaryDirectory(prefix="aedemo-bare-") as tmp, \
+                serve(site) as http_url, serve(site, isolate=True) as isolated_url, \
+                serve(bare_site(site, decoder, Path(tmp) / "bare")) as bare_url:
+            loads_out = cold_loads(chrome, {"http": http_url, "file": (site / "index.html").as_uri(),
+                                            "bare": bare_url}, loads, site, log)
             with chrome.open(isolated_url, isolated_url) as page:
                 page.evaluate(WAIT_FIRST_IMAGE)
                 latency = decode_latency(page, calls)

@@ -157,6 +157,12 @@ def browser_rows(r: dict[str, Any]) -> list[Row]:
             rows.append(("browser", f"navigation → first decoded image, warm reload, {name} (ms)",
                          med(w, digits=4), span(w, digits=4),
                          f"{w['n']} reloads, the cache and compiled code kept"))
+    bare = b["loads"].get("bare")
+    if bare:
+        t = bare["first_image_ms"]
+        rows.append(("browser", "floor: navigation → first run, onnxruntime-web alone, http (ms)", med(t, digits=4),
+                     span(t, digits=4), f"{t['n']} cold loads beside the page's: a bare page with the same "
+                     f"onnxruntime-web files and decoder, nothing else; session at {med(bare['ready_ms'], digits=4)} ms"))
     v = b["loads"]["http"].get("visitor_gzip_bytes")
     if v:
         top = sorted(v.items(), key=lambda kv: -kv[1])[:4]

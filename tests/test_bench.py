@@ -124,7 +124,7 @@ def fake_results() -> dict:
             "pca2": {"test_mse": s(0.055), "knn5": s(0.44)},
             "torch": method, "numpy_random": method, "numpy_pretrain": method}}],
         "browser": {"chromium": "1.0", "loads": {m: {"first_image_ms": t(900.0, 1000.0),
-                                                     "ready_ms": t(800.0)} for m in ("http", "file")},
+                                                     "ready_ms": t(800.0)} for m in ("http", "file", "bare")},
                     "decode": {"calls": 2000, "clock_resolution_us": 5.0, "run_of": 100,
                                "single_us": {**t(50.0, 70.0), "p50": 55.0, "p99": 90.0},
                                "run_mean_us": {**t(60.0, 61.0), "p50": 60.5, "p99": 61.0}},
@@ -146,7 +146,7 @@ def test_markdown_table_has_every_section_and_straight_columns() -> None:
                    "`aedemo build`", "PCA-2", "aedemo, pretrained", "aedemo, no pretraining",
                    "file://", "p99", "1,024 points", "gzip -9", "84,700", "GFLOP/s",
                    "1 thread: matrix products (s) | 0.550 |", "50 % of the epoch; rest of backprop 0.10",
-                   "the measured epoch takes 8.0 × that"):
+                   "the measured epoch takes 8.0 × that", "onnxruntime-web alone, http (ms) | 950.0"):
         assert needle in text, needle
     json.dumps(fake_results(), allow_nan=False)  # what goes into bench.json is plain JSON
 

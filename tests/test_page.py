@@ -289,3 +289,27 @@ def test_a_model_that_cannot_load_gives_a_message(open_tab, site, mode):
     assert "could not be loaded" in tab.page.locator("#status").inner_text()
     print("\nerrors:", tab.errors)
     tab.assert_clean()
+
+
+def test_bench_floor_page_runs_the_sites_own_decoder(browser, site, tmp_path):
+    """The bench's bare page (bench/browser.py): the site's onnxruntime-web files and
+    decoder and nothing else; the timings the bench reads come after a real run."""
+    from bench.browser import WAIT_FIRST_IMAGE, bare_site
+    from factories import serve
+
+    bare = bare_site(site.root, site.model_bytes("decoder"), tmp_path / "bare")
+    assert sorted(p.name for p in bare.iterdir()) == ["bare.js", "decoder.onnx", "index.html", "vendor"]
+    with serve(bare) as url:
+        page = browser.new_context().new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        requests = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(url, wait_until="commit")
+        r = page.evaluate(WAIT_FIRST_IMAGE)
+        page.context.close()
+    assert errors == []
+    assert r["source"] == "aedemo.timings.firstImage" and 0 < r["ready"] <= r["firstImage"]
+    names = {u.rsplit("/", 1)[-1] for u in requests}
+    assert {"ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm", "decoder.onnx"} <= names
+    assert all(u.startswith(url) for u in requests)

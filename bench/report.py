@@ -89,7 +89,10 @@ def profile_row(label: str, prof: dict[str, Any], epoch: dict[str, Any]) -> Row:
     share = num(100 * parts["products"] / epoch["median"], 2)
     return ("speed", f"fine-tune epoch, aedemo numpy, {label}: matrix products (s)",
             med(prof["products"]), span(prof["products"]),
-            f"{share} % of the epoch; {others}, loop and the rest {num(rest, 2)} (s); each part "
+            f"{share} % of the epoch; {others}"
+            + (f", loop and the rest {num(rest, 2)} (s)" if rest >= 0 else
+               f" (s), together {num(-rest, 2)} s more than the whole epoch")
+            + "; each part "
             f"timed alone, medians over the {prof['products']['n']} numpy processes")
 
 

@@ -151,6 +151,13 @@ def test_markdown_table_has_every_section_and_straight_columns() -> None:
     json.dumps(fake_results(), allow_nan=False)  # what goes into bench.json is plain JSON
 
 
+def test_profile_row_never_prints_a_negative_rest() -> None:
+    r = fake_results()
+    r["speed"]["threads"]["2"]["profile"]["backprop_rest"] = common.timing([0.9])   # parts > epoch
+    row = next(line for line in report.markdown(r).splitlines() if "2 threads: matrix products" in line)
+    assert "loop and the rest" not in row and "more than the whole epoch" in row and " -0" not in row
+
+
 def test_report_survives_failed_and_missing_sections() -> None:
     r = fake_results()
     r["speed"] = {"error": "RuntimeError: worker failed"}

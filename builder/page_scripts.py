@@ -12,7 +12,7 @@ The compression page, the series' third part, loads its own list (`COMPRESSION_S
 
 SCRIPTS = (
     # libraries
-    "runtime.js", "mnist.js", "nearest.js", "share.js", "format.js", "latest.js", "pad.js", "letters.js",
+    "datafiles.js", "runtime.js", "mnist.js", "nearest.js", "share.js", "format.js", "latest.js", "pad.js", "letters.js",
     "marks.js", "transforms.js", "maps.js", "lazy.js",
     # the page's parts
     "status.js", "view.js", "plane.js", "overlays.js", "stamps.js", "strip.js", "layers.js", "preview.js", "probe.js",
@@ -24,7 +24,7 @@ SCRIPTS = (
 # The compression page's scripts (templates/compression.html), in load order, loaded only
 # there: the libraries it shares with the decoder page, its own, its wiring last.
 COMPRESSION_SCRIPTS = (
-    "runtime.js", "mnist.js", "format.js", "latest.js", "pad.js", "letters.js", "marks.js",
+    "datafiles.js", "runtime.js", "mnist.js", "format.js", "latest.js", "pad.js", "letters.js", "marks.js",
     "transforms.js", "noise.js", "pca.js",
     "status.js", "panels.js", "codebars.js", "drift.js",
     "compress.js",
@@ -34,9 +34,10 @@ COMPRESSION_SCRIPTS = (
 BOOT = "boot.js"
 
 # Entries of SCRIPTS loaded in <head> right after boot.js, not deferred, with
-# `data-start`: runtime.js starts the decoder (onnxruntime-web, the model, its first
-# run) while the rest of the page still downloads; app.js takes the started runtime.
-HEAD = ("runtime.js",)
+# `data-start`: datafiles.js (the data scripts' loaders), then runtime.js, which starts
+# the decoder (onnxruntime-web, the model, its first run) while the rest of the page
+# still downloads; app.js takes the started runtime.
+HEAD = ("datafiles.js", "runtime.js")
 
 # Loaded only when the learner opens their part (`lazy.js`; `render` lists them in
 # config.lazy with that part's data files): classic scripts added to the page on demand.

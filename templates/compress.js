@@ -177,10 +177,10 @@
   seedEl.value = String(config.noiseSeed);
   showNoise();
 
-  const basis = lib.runtime.take(config.files.pca, 'pca').then((p) => {
-    pca = lib.pca.create(lib.runtime.float32s(p.mean), lib.runtime.float32s(p.components), p.k);
+  const basis = lib.datafiles.take(config.files.pca, 'pca').then((p) => {
+    pca = lib.pca.create(lib.datafiles.float32s(p.mean), lib.datafiles.float32s(p.components), p.k);
   });
-  const images = lib.runtime.loadDigits(config.files.samples, PIXELS, 'samples').then((d) => { samples = d; });
+  const images = lib.datafiles.loadDigits(config.files.samples, PIXELS, 'samples').then((d) => { samples = d; });
   Promise.all([rt.ready, basis, images]).then(() => {
     ready = true;
     status.hide();

@@ -14,7 +14,7 @@
 'use strict';
 
 (window.AEDEMO_LIB = window.AEDEMO_LIB || {}).lazy = (() => {
-  const addScript = (src) => window.AEDEMO_LIB.runtime.loadScript(src);   // a classic <script>, as file:// allows
+  const addScript = (src) => window.AEDEMO_LIB.datafiles.loadScript(src);   // a classic <script>, as file:// allows
 
   /** `groups`: { name: { scripts: [src, ...], data: { key: src } } }. */
   function create(groups) {

@@ -1,8 +1,6 @@
 /*
- * aedemo runtime: loads onnxruntime-web, the two models and the data files, and runs
- * the models. Every file is a classic <script> that puts one value into
- * window.AEDEMO_DATA (see builder/render.py), so the same files work over http and
- * from file://, where fetch() and module imports of other files are refused.
+ * aedemo runtime: loads onnxruntime-web and the models (their data scripts through
+ * datafiles.js) and runs the models.
  *
  * Both models take and return float32: the decoder u [N,2] → image [N,784], the
  * encoder image [N,784] in [0,1] → u [N,2]. One session runs at a time, so every run
@@ -10,51 +8,19 @@
  * loads any named models of config.files for another page of the series (the
  * compression page's four), with the same loading of onnxruntime-web and one queue.
  *
- * Loaded in <head> with data-start (builder/page_scripts.py HEAD), it starts at once;
- * app.js takes the started runtime with start(config).
+ * Loaded in <head> with data-start after datafiles.js (builder/page_scripts.py HEAD), it
+ * starts at once; app.js takes the started runtime with start(config).
  *
  * Owns: the onnxruntime sessions (also those of other decoders, `decoderFrom`), the run
- * queue, the call counters, the page's timing marks. May touch: the document's <head>
- * (the data scripts it loads) and window.AEDEMO_DATA.
+ * queue, the call counters, the page's timing marks. May touch: what datafiles.js may
+ * (the data scripts it loads through it).
  */
 'use strict';
 
 (window.AEDEMO_LIB = window.AEDEMO_LIB || {}).runtime = (() => {
-  const DATA = (window.AEDEMO_DATA = window.AEDEMO_DATA || {});
+  const { loadScript, take, fromBase64, gunzip, loadPoints, loadDigits, loadUnits } = window.AEDEMO_LIB.datafiles;
 
   class NoWebAssembly extends Error {}
-
-  function loadScript(src) {
-    return new Promise((resolve, reject) => {
-      const script = document.createElement('script');
-      script.src = src;
-      script.onload = () => resolve();
-      script.onerror = () => reject(new Error(`could not load ${src}`));
-      document.head.append(script);
-    });
-  }
-
-  /** Load a data script and hand over (and forget) the value it defined. */
-  async function take(src, key) {
-    await loadScript(src);
-    const value = DATA[key];
-    delete DATA[key];
-    if (value === undefined) throw new Error(`${src} did not define ${key}`);
-    return value;
-  }
-
-  function fromBase64(text) {
-    if (typeof Uint8Array.fromBase64 === 'function') return Uint8Array.fromBase64(text);
-    const binary = atob(text);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes;
-  }
-
-  async function gunzip(bytes) {
-    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  }
 
   /** Compile WebAssembly from a byte stream while it arrives. */
   function compileStreaming(stream) {
@@ -91,48 +57,6 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
       }
     }
     return bytes;
-  }
-
-  /** Little-endian float32 values packed in base64. */
-  function float32s(text) {
-    const bytes = fromBase64(text);
-    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  }
-
-  // ------------------------------------------------------------------ data files
-
-  /** The scatter: n points (float32 pairs) and their labels. */
-  async function loadPoints(src) {
-    const p = await take(src, 'points');
-    const q = new Int16Array(fromBase64(p.u).buffer);
-    const label = fromBase64(p.label);
-    const u = new Float32Array(2 * p.n);
-    for (let i = 0; i < 2 * p.n; i++) {
-      const d = i & 1;
-      u[i] = p.lo[d] + ((q[i] + 32767) / 65534) * (p.hi[d] - p.lo[d]);
-    }
-    return { n: p.n, u, label, lo: p.lo, hi: p.hi };
-  }
-
-  /**
-   * The real digits: n images as palette indices (n*784 bytes), their float32 codes
-   * (2n) and labels (n). pixels(i) gives image i as grey levels in [0, 1], grey(i) as
-   * bytes 0..255 for drawing.
-   */
-  async function loadDigits(src, pixelsPerImage, key = 'digits') {
-    const d = await take(src, key);
-    const index = await gunzip(fromBase64(d.images));
-    if (index.length !== d.n * pixelsPerImage) throw new Error('the test images are truncated');
-    const palette = float32s(d.palette);
-    const paletteGrey = Uint8ClampedArray.from(palette, (v) => Math.round(255 * v));
-    const at = (i) => index.subarray(i * pixelsPerImage, (i + 1) * pixelsPerImage);
-    return {
-      n: d.n,
-      codes: float32s(d.codes),
-      labels: fromBase64(d.labels),
-      pixels: (i) => Float32Array.from(at(i), (k) => palette[k]),
-      grey: (i) => Uint8ClampedArray.from(at(i), (k) => paletteGrey[k]),
-    };
   }
 
   // ------------------------------------------------------------------ models
@@ -381,19 +305,11 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
     let unitsLoad = null;
 
     /**
-     * What each unit of the decoder's first two hidden layers draws alone, loaded on the
-     * first call (the page's first image never waits for it): [{ n, values, image(j) }],
-     * image(j) the side*side grey bytes of unit j.
+     * What each unit of the decoder's first two hidden layers draws alone (datafiles.js
+     * loadUnits), loaded on the first call: the page's first image never waits for it.
      */
     function units() {
-      if (!unitsLoad) {
-        unitsLoad = take(files.units, 'units').then(async (u) => Promise.all(u.layers.map(async (layer) => {
-          const bytes = await gunzip(fromBase64(layer.images));
-          if (bytes.length !== layer.n * PIXELS) throw new Error('the unit pictures are truncated');
-          const grey = Uint8ClampedArray.from(bytes);
-          return { n: layer.n, values: layer.values, image: (j) => grey.subarray(j * PIXELS, (j + 1) * PIXELS) };
-        })));
-      }
+      if (!unitsLoad) unitsLoad = loadUnits(files.units, PIXELS);
       return unitsLoad;
     }
 
@@ -438,5 +354,5 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
     }
   }
 
-  return { start, open, take, loadScript, float32s, loadDigits, NoWebAssembly };
+  return { start, open, NoWebAssembly };
 })();

@@ -96,9 +96,10 @@ def test_page_is_self_contained_with_relative_urls_and_csp(rendered):
     assert boot and boot.start() < html.index(" defer></script>"), "boot.js first, not deferred"
     scripts = re.findall(r'<script src="assets/([a-z]+)\.[0-9a-f]{10}\.js" defer></script>', html)
     assert scripts == [name.removesuffix(".js") for name in SCRIPTS if name not in HEAD] and scripts[-1] == "app"
-    # runtime.js in <head> after boot.js, not deferred: it starts the decoder at once
+    # datafiles.js, then runtime.js in <head> after boot.js, not deferred: the runtime
+    # starts the decoder at once, with the loaders it needs already there
     head = re.findall(r'<script src="assets/([a-z]+)\.[0-9a-f]{10}\.js" data-start></script>', html)
-    assert head == [name.removesuffix(".js") for name in HEAD] == ["runtime"]
+    assert head == [name.removesuffix(".js") for name in HEAD] == ["datafiles", "runtime"]
     assert boot.start() < html.index("data-start></script>") < html.index(" defer></script>") < html.index("</head>")
     # no inline script or style or event handler that the CSP would block
     assert not re.search(r"<script(?![^>]*\b(src|type=\"application/json\"))[^>]*>", html)

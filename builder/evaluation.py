@@ -52,18 +52,28 @@ def nearest(a: np.ndarray, q: np.ndarray, k: int) -> np.ndarray:
     return nn
 
 
-def _nearest_brute(a: np.ndarray, q: np.ndarray, k: int, chunk: int = 128) -> np.ndarray:
+def _nearest_brute(a: np.ndarray, q: np.ndarray, k: int, chunk: int = 256, probe: int = 2048) -> np.ndarray:
     """The exact k nearest rows of `a (n, d)` for `q (m, d)` by brute force, `chunk` queries at
     a time (float64 distances ‖a‖² − 2 q·a, the query's own ‖q‖² being the same for every
-    row): for codes wider than the plane (the 30-D ones), where the window above helps little."""
-    k = min(k, len(a))
-    a2 = (a * a).sum(1)
+    row), equal distances in index order: for codes wider than the plane (the 30-D ones),
+    where the window above helps little.
+
+    Each query's k-th smallest distance to the first `probe` rows bounds its k-th smallest
+    to all of them, so only the rows within that bound (about k·n/probe) are sorted.
+    """
+    n, k = len(a), min(k, len(a))
+    probe = min(n, max(probe, k))
+    a2, am2 = (a * a).sum(1), -2.0 * a
     nn = np.empty((len(q), k), dtype=np.int64)
     for s in range(0, len(q), chunk):
-        d2 = a2[None, :] - 2.0 * (q[s : s + chunk] @ a.T)
-        top = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < len(a) else np.tile(np.arange(len(a)), (len(d2), 1))
-        order = np.argsort(np.take_along_axis(d2, top, 1), 1, kind="stable")
-        nn[s : s + chunk] = np.take_along_axis(top, order, 1)
+        d2 = q[s : s + chunk] @ am2.T      # (c, n)
+        d2 += a2
+        bound = np.partition(d2[:, :probe], k - 1, axis=1)[:, k - 1]
+        rows, cols = np.nonzero(d2 <= bound[:, None])   # ≥ k per row, the k nearest among them
+        order = np.lexsort((cols, d2[rows, cols], rows))  # by row, then distance, then index
+        rows, cols = rows[order], cols[order]
+        first = np.searchsorted(rows, np.arange(len(d2)))
+        nn[s : s + chunk] = cols[first[:, None] + np.arange(k)]
     return nn
 
 

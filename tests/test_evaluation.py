@@ -62,3 +62,17 @@ def test_nearest_of_wide_codes_is_exact() -> None:
     a, q = rng.standard_normal((700, 30)), rng.standard_normal((300, 30))
     d = ((q[:, None, :] - a[None]) ** 2).sum(-1)
     assert np.array_equal(nearest(a, q, 5), np.argsort(d, 1, kind="stable")[:, :5])
+
+
+@pytest.mark.parametrize("n, k, probe", [(5000, 5, 64), (40, 5, 2048), (6, 6, 2), (300, 1, 16)])
+def test_nearest_of_wide_codes_with_ties_and_duplicates_goes_in_index_order(n: int, k: int, probe: int) -> None:
+    """Repeated rows (as repeated images give) and queries on them: equal distances come in
+    index order, whatever part of the rows bounds the search."""
+    from builder.evaluation import _nearest_brute
+
+    rng = np.random.default_rng(7)
+    a = rng.integers(-2, 3, size=(n, 30)).astype(np.float64)   # small integers: many exact ties
+    a[n // 2 :: 3] = a[0]                                        # and copies of one row
+    q = np.concatenate([a[:20], rng.integers(-2, 3, size=(30, 30)).astype(np.float64)])
+    d = ((q[:, None, :] - a[None]) ** 2).sum(-1)
+    assert np.array_equal(_nearest_brute(a, q, k, chunk=16, probe=probe), np.argsort(d, 1, kind="stable")[:, :k])

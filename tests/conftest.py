@@ -10,6 +10,10 @@ import builder  # noqa: F401  (first: it fixes numpy's BLAS thread count before 
 import numpy as np
 import pytest
 
+# The browser helpers' asserts report their values too: registered here, before any test
+# module imports them.
+pytest.register_assert_rewrite("pagetools")
+
 from builder import data
 from builder.training import QUICK, Progress, TrainConfig, train
 

@@ -21,7 +21,6 @@ import struct
 import numpy as np
 import pytest
 
-pytest.register_assert_rewrite("pagetools")
 from pagetools import PIXELS, SIDE, Tab, mnist_reference, shared_tab, to_grey  # noqa: E402
 
 pytest_plugins = ["pagetools"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.register_assert_rewrite("pagetools")
 from pagetools import SIDE, Tab, rendered_site  # noqa: E402
 
 pytest_plugins = ["pagetools"]

@@ -22,7 +22,6 @@ import math
 import numpy as np
 import pytest
 
-pytest.register_assert_rewrite("pagetools")
 from pagetools import PIXELS, SIDE, Tab, mnist_reference  # noqa: E402
 from test_explore import reset, shared  # noqa: E402, F401  (its one page per mode, shared here too)
 from test_story import _TouchBrowser  # noqa: E402

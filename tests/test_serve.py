@@ -28,7 +28,6 @@ from builder.serve import MIME_TYPES, TemplateWatcher, exposure_warning, normali
 from conftest import NODE_MODULES, ROOT
 from factories import make_fake_build
 
-pytest.register_assert_rewrite("pagetools")
 from pagetools import Site, Tab  # noqa: E402
 
 pytest_plugins = ["pagetools"]

@@ -17,7 +17,6 @@ from builder.files import BuildError
 from sitefiles import read_site_config
 from conftest import NODE_MODULES
 
-pytest.register_assert_rewrite("pagetools")
 from pagetools import Site, Tab, serve  # noqa: E402
 from factories import build_fashion_like, write_fashion_like  # noqa: E402
 

@@ -18,7 +18,6 @@ import re
 import numpy as np
 import pytest
 
-pytest.register_assert_rewrite("pagetools")
 from pagetools import SIDE, Site, Tab, mnist_reference, serve, shared_tab, to_grey  # noqa: E402
 
 pytest_plugins = ["pagetools"]

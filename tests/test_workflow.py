@@ -28,7 +28,6 @@ import pytest
 from conftest import ROOT
 from factories import SUB_PATH, start_server
 
-pytest.register_assert_rewrite("pagetools")
 from pagetools import Site, Tab  # noqa: E402
 
 pytest_plugins = ["pagetools"]

@@ -21,7 +21,7 @@ import struct
 import numpy as np
 import pytest
 
-from pagetools import PIXELS, SIDE, Tab, mnist_reference, shared_tab, to_grey  # noqa: E402
+from pagetools import PIXELS, SIDE, Tab, mnist_reference, shared_tab, to_grey
 
 pytest_plugins = ["pagetools"]
 pytest.importorskip("playwright.sync_api")   # the browser tests need it

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pagetools import SIDE, Tab, rendered_site  # noqa: E402
+from pagetools import SIDE, Tab, rendered_site
 
 pytest_plugins = ["pagetools"]
 pytest.importorskip("playwright.sync_api")   # the browser tests need it

@@ -22,9 +22,9 @@ import math
 import numpy as np
 import pytest
 
-from pagetools import PIXELS, SIDE, Tab, mnist_reference  # noqa: E402
-from test_explore import reset, shared  # noqa: E402, F401  (its one page per mode, shared here too)
-from test_story import _TouchBrowser  # noqa: E402
+from pagetools import PIXELS, SIDE, Tab, mnist_reference
+from test_explore import reset, shared  # noqa: F401  (its one page per mode, shared here too)
+from test_story import _TouchBrowser
 
 pytest_plugins = ["pagetools"]
 pytest.importorskip("playwright.sync_api")   # the browser tests need it

@@ -28,7 +28,7 @@ from builder.serve import MIME_TYPES, TemplateWatcher, exposure_warning, normali
 from conftest import NODE_MODULES, ROOT
 from factories import make_fake_build
 
-from pagetools import Site, Tab  # noqa: E402
+from pagetools import Site, Tab
 
 pytest_plugins = ["pagetools"]
 

@@ -17,8 +17,8 @@ from builder.files import BuildError
 from sitefiles import read_site_config
 from conftest import NODE_MODULES
 
-from pagetools import Site, Tab, serve  # noqa: E402
-from factories import build_fashion_like, write_fashion_like  # noqa: E402
+from pagetools import Site, Tab, serve
+from factories import build_fashion_like, write_fashion_like
 
 pytest_plugins = ["pagetools"]
 

@@ -18,7 +18,7 @@ import re
 import numpy as np
 import pytest
 
-from pagetools import SIDE, Site, Tab, mnist_reference, serve, shared_tab, to_grey  # noqa: E402
+from pagetools import SIDE, Site, Tab, mnist_reference, serve, shared_tab, to_grey
 
 pytest_plugins = ["pagetools"]
 pytest.importorskip("playwright.sync_api")   # the browser tests need it

@@ -28,7 +28,7 @@ import pytest
 from conftest import ROOT
 from factories import SUB_PATH, start_server
 
-from pagetools import Site, Tab  # noqa: E402
+from pagetools import Site, Tab
 
 pytest_plugins = ["pagetools"]
 

@@ -18,15 +18,17 @@ DEMOS   ?= $(BUILD)
 
 TRAIN_ARGS := $(if $(DATA),--data $(DATA) --name $(NAME)) $(if $(SEED),--seed $(SEED)) \
               $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(OUTPUT),--output $(OUTPUT))
-TRAIN_SRC  := builder/activations.py builder/autoencoder.py builder/data.py builder/evaluation.py \
-              builder/files.py builder/history.py builder/layout.py builder/metrics.py builder/rbm.py \
-              builder/training.py
-EXPORT_SRC := builder/export.py builder/autoencoder.py builder/layout.py
-FINDINGS_SRC := builder/findings.py builder/evaluation.py builder/layout.py
-TIMELAPSE_SRC := builder/timelapse.py builder/history.py builder/export.py $(TRAIN_SRC)
-COMPRESS_SRC := builder/compression.py builder/export.py builder/evaluation.py builder/training.py builder/layout.py
-RENDER_SRC := builder/render.py builder/compresspage.py builder/card.py builder/history.py builder/timelapse.py $(wildcard bench/pretraining.json) builder/layout.py builder/metrics.py builder/page_scripts.py \
-              builder/sitedir.py builder/story.py builder/theme.py $(shell find templates -type f 2>/dev/null)
+# Each stage's sources are whole rooms of builder/ (docs/architecture.md), never files
+# listed by hand: what every stage shares (the model, the records, the data sets), its own
+# module under builder/stages/, and for render the site room and the templates.
+SHARED_SRC := $(wildcard builder/*.py builder/model/*.py builder/records/*.py)
+TRAIN_SRC  := $(SHARED_SRC) builder/stages/train.py
+EXPORT_SRC := $(SHARED_SRC) builder/stages/export.py
+FINDINGS_SRC := $(SHARED_SRC) builder/stages/findings.py builder/stages/export.py
+TIMELAPSE_SRC := $(SHARED_SRC) builder/stages/timelapse.py builder/stages/export.py
+COMPRESS_SRC := $(SHARED_SRC) builder/stages/compress.py builder/stages/export.py
+RENDER_SRC := $(SHARED_SRC) $(wildcard builder/site/*.py) $(wildcard bench/pretraining.json) \
+              $(shell find templates -type f 2>/dev/null)
 
 .PHONY: site site-all serve serve-all test test-no-browser bench clean install chromium fashion-data FORCE
 .DELETE_ON_ERROR:
@@ -83,7 +85,7 @@ build/%/decoder.onnx: build/%/weights.npz $(EXPORT_SRC)
 build/%/findings.json: build/%/decoder.onnx $(FINDINGS_SRC)
 	$(BIN)/aedemo findings --out build/$*
 
-# The time-lapse's checkpoint decoders and the no-pretraining twin (builder/timelapse.py).
+# The time-lapse's checkpoint decoders and the no-pretraining twin (builder/stages/timelapse.py).
 build/%/timelapse.json: build/%/weights.npz $(TIMELAPSE_SRC)
 	$(BIN)/aedemo timelapse --out build/$*
 

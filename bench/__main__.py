@@ -33,14 +33,24 @@ from pathlib import Path
 from typing import Any, Callable
 
 from builder import data as data_stage
-from builder.autoencoder import SIZES
-from builder.files import write_json
-from builder.training import QUICK, TrainConfig
+from builder.model.autoencoder import SIZES
+from builder.model.training import QUICK, TrainConfig
+from builder.records.files import write_json
 
 from . import browser as browser_mod
 from . import report
-from .common import (ROOT, THREAD_VARS, load_average, macs_decode, macs_epoch, machine,
-                     ratio_pairs, spread, thread_env, timing)
+from .common import (
+    ROOT,
+    THREAD_VARS,
+    load_average,
+    machine,
+    macs_decode,
+    macs_epoch,
+    ratio_pairs,
+    spread,
+    thread_env,
+    timing,
+)
 
 SECTIONS = ("gemm", "speed", "quality", "build", "browser")
 
@@ -238,7 +248,7 @@ def pretraining_comparison(pre: list[dict[str, Any]], rand: list[dict[str, Any]]
     """Pretrained against random init over the same seeds: per metric the per-seed
     difference (pretrained − random), its mean and spread, and whether the mean difference
     is within the seeds' spread (`story.within_spread`, the page's sentence's test)."""
-    from builder.story import within_spread
+    from builder.site.story import within_spread
 
     out: dict[str, Any] = {"seeds": len(pre)}
     for metric in ("test_mse", "knn5"):
@@ -251,7 +261,7 @@ def pretraining_comparison(pre: list[dict[str, Any]], rand: list[dict[str, Any]]
 
 def pretraining_record(res: dict[str, Any]) -> dict[str, Any] | None:
     """The default data's pretrained-vs-random figures in the form the build reads
-    (`builder.timelapse.bench_spread`): data, config without the seed, seeds, date, each
+    (`builder.stages.timelapse.bench_spread`): data, config without the seed, seeds, date, each
     method's seed spread and the mean per-seed differences. None without that comparison."""
     q = next((q for q in res.get("quality") or [] if "error" not in q), None)
     cmp = q and q["methods"].get("pretraining")
@@ -309,7 +319,7 @@ def site_decoder(site: Path) -> bytes:
     """The decoder's ONNX bytes of a rendered site: packed (`modelpack`), or base64 as before."""
     import base64
 
-    from builder import modelpack
+    from builder.site import modelpack
     from tests.sitefiles import read_site_data
 
     value = read_site_data(site, "decoder")

@@ -4,7 +4,7 @@ The site is served from 127.0.0.1 under /aedemo/ (as GitHub Pages serves a proje
 site) and opened from file://. Requests to any other host are refused by chromium's
 host resolver (no request interception, which would slow every load) and counted.
 
-What the page offers and what is measured with it (templates/api.js, window.aedemo):
+What the page offers and what is measured with it (templates/decoder/api.js, window.aedemo):
   - `aedemo.timings.firstImage`: `performance.now()` (ms since navigation start) when
     the first decoded image is drawn in the preview; without it, the moment
     `await aedemo.ready; await aedemo.decode(0, 0)` resolves.

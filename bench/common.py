@@ -9,7 +9,7 @@ import statistics
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from builder.autoencoder import SIZES
+from builder.model.autoencoder import SIZES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,7 +89,7 @@ def macs_train_example(sizes: Sequence[int] = SIZES) -> int:
 
 
 def macs_epoch(n_train: int, n_eval: int, sizes: Sequence[int] = SIZES) -> dict[str, int]:
-    """MACs of one fine-tuning epoch as builder.training.finetune runs it: a backprop sweep
+    """MACs of one fine-tuning epoch as builder.model.training.finetune runs it: a backprop sweep
     over `n_train` images, then the validation and test MSE (forward only) on `n_eval`."""
     train = n_train * macs_train_example(sizes)
     evaluate = n_eval * macs_forward(sizes)

@@ -1,19 +1,19 @@
 """The rival: aedemo's fine-tuning written the way a PyTorch notebook would write it.
 
 The same net (`nn.Linear` layers with ReLU, a linear code and the chosen output), the
-same loss (MSE over all pixels), the same batches (builder.training.batches drawn from
+same loss (MSE over all pixels), the same batches (builder.model.training.batches drawn from
 the same numpy generator), the same optimizer and schedule (`torch.optim.AdamW`, which
 is Adam when the weight decay is 0, with the betas, eps, decay and cosine learning rate
 of `TrainConfig`; `fused=True` by default, torch's fastest Adam on CPU) and the same
 choice of the epoch with the lowest validation MSE.
 
-One detail makes torch's Adam take exactly aedemo's step: builder.training.Adam adds
+One detail makes torch's Adam take exactly aedemo's step: builder.model.training.Adam adds
 eps to sqrt(v) before the bias correction of v (Kingma & Ba's "epsilon hat") while
 torch adds it after. Setting torch's eps to `eps / sqrt(1 - beta2^t)` before step t
 gives the same update, so the two optimizers agree to float32 round-off.
 
 Only the initial weights, data split, evaluation (test MSE, kNN-5) and schedule come
-from builder.training; the training loop itself is torch's.
+from builder.model.training; the training loop itself is torch's.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from builder.autoencoder import Autoencoder
 from builder.data import Dataset
-from builder.files import BuildError
-from builder.evaluation import knn_accuracy, mse
-from builder.training import Progress, TrainConfig, batches, cosine_lr, random_init, split_validation
+from builder.model.autoencoder import Autoencoder
+from builder.model.evaluation import knn_accuracy, mse
+from builder.model.training import Progress, TrainConfig, batches, cosine_lr, random_init, split_validation
+from builder.records.files import BuildError
 
 F32 = np.float32
 
@@ -121,7 +121,7 @@ def torch_mse(net: nn.Sequential, x: torch.Tensor, chunk: int = 4096) -> float:
 def finetune(net: nn.Sequential, x: np.ndarray, x_val: np.ndarray, x_test: np.ndarray,
              cfg: TrainConfig, rng: np.random.Generator, progress: Progress,
              adam: str = DEFAULT_ADAM) -> tuple[nn.Sequential, dict[str, object]]:
-    """builder.training.finetune in PyTorch: same batches, steps, curves and epoch choice."""
+    """builder.model.training.finetune in PyTorch: same batches, steps, curves and epoch choice."""
     net = copy.deepcopy(net)
     opt = AdamLikeAedemo(net, cfg, adam)
     xt, xv, xe = (torch.from_numpy(np.ascontiguousarray(a)) for a in (x, x_val, x_test))
@@ -153,7 +153,7 @@ def finetune(net: nn.Sequential, x: np.ndarray, x_val: np.ndarray, x_test: np.nd
 
 def train_eval(ds: Dataset, cfg: TrainConfig, progress: Progress | None = None,
                adam: str = DEFAULT_ADAM) -> dict[str, object]:
-    """The PyTorch net from random init, trained and evaluated as builder.training.train
+    """The PyTorch net from random init, trained and evaluated as builder.stages.train.train
     trains and evaluates aedemo without pretraining: the same generator draws the same
     validation split, the same He-initialised weights and the same batches."""
     progress = progress or Progress()

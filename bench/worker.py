@@ -11,7 +11,7 @@ Jobs (all take "threads", and "data" (null = the npm digits) with "cache"):
       epochs once `budget` seconds have passed), and for numpy, of the pretraining and
       (`"profile": true`) of each part of an epoch, timed alone (`profile_epoch`);
   {"kind": "quality", "impl": "numpy"|"torch", "seed", "pretrain", "quick", "epochs", "adam"}
-      the whole training on the default config (numpy: builder.training.train itself);
+      the whole training on the default config (numpy: builder.stages.train.train itself);
   {"kind": "gemm", "impl": "numpy"|"torch", "n", "reps"}
       seconds of an n×n float32 matrix product, the machine's practical peak.
 """
@@ -30,10 +30,20 @@ import numpy as np
 
 from builder import data as data_stage
 from builder.cli import make_config
-from builder.autoencoder import Autoencoder, Buffers
-from builder.evaluation import mse
-from builder.training import (QUICK, Adam, Progress, TrainConfig, batches, finetune, pretrain,
-                              random_init, split_validation, train)
+from builder.model.autoencoder import Autoencoder, Buffers
+from builder.model.evaluation import mse
+from builder.model.training import (
+    QUICK,
+    Adam,
+    Progress,
+    TrainConfig,
+    batches,
+    finetune,
+    pretrain,
+    random_init,
+    split_validation,
+    train,
+)
 
 from .common import ROOT, threadpools
 

@@ -21,12 +21,13 @@ from typing import Any, Callable
 
 import click
 
-from . import data as data_stage
-from . import layout
-from .files import BuildError
-from .metrics import Metrics
-from .serve import DEFAULT_BASE, DEFAULT_HOST, DEFAULT_PORT, normalise_base, serve_site
-from .training import QUICK, Progress, TrainConfig, train
+from builder import data as data_stage
+from builder.model.training import QUICK, Progress, TrainConfig
+from builder.records import layout
+from builder.records.files import BuildError
+from builder.records.metrics import Metrics
+from builder.site.serve import DEFAULT_BASE, DEFAULT_HOST, DEFAULT_PORT, normalise_base, serve_site
+from builder.stages.train import train
 
 BUILD_ROOT = Path("build")
 DEFAULT_NAME = "mnist"
@@ -249,7 +250,7 @@ def train_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
 @fail_cleanly
 def export_cmd(out_dir: Path | None) -> None:
     """Export weights.npz to decoder.onnx and encoder.onnx, checked against numpy."""
-    from .export import export_models
+    from builder.stages.export import export_models
 
     report(export_models(out_dir or BUILD_ROOT / DEFAULT_NAME))
 
@@ -260,7 +261,7 @@ def export_cmd(out_dir: Path | None) -> None:
 def findings_cmd(out_dir: Path | None) -> None:
     """Measure what the page's story tells (split classes, transitions, translation,
     confusions) from the exported model and the points; write findings.json."""
-    from .findings import find
+    from builder.stages.findings import find
 
     report(find(out_dir or BUILD_ROOT / DEFAULT_NAME))
 
@@ -272,7 +273,7 @@ def findings_cmd(out_dir: Path | None) -> None:
 def compress_cmd(out_dir: Path | None, quiet: bool) -> None:
     """Train the 30-D autoencoder beside the 2-D one, fit PCA-30, measure the denoising
     curves; write compress.json, weights30.npz, decoder30.onnx, encoder30.onnx, pca.npz."""
-    from .compression import compress
+    from builder.stages.compress import compress
 
     report(compress(out_dir or BUILD_ROOT / DEFAULT_NAME, progress=Bars(quiet)))
 
@@ -284,7 +285,7 @@ def compress_cmd(out_dir: Path | None, quiet: bool) -> None:
 def timelapse_cmd(out_dir: Path | None, quiet: bool) -> None:
     """Train the no-pretraining twin (same config, seed and schedule, random init) and
     export the training checkpoints' decoders; write timelapse.npz and timelapse.json."""
-    from .timelapse import make
+    from builder.stages.timelapse import make
 
     report(make(out_dir or BUILD_ROOT / DEFAULT_NAME, Bars(quiet)))
 
@@ -299,7 +300,7 @@ def render_cmd(build_dirs: tuple[Path, ...], site_dir: Path, node_modules: Path)
 
     Without BUILD_DIRS: every complete folder under build/, mnist first.
     """
-    from .render import render_site
+    from builder.site.render import render_site
 
     demos = list(build_dirs) or demo_folders()
     if not demos:
@@ -323,12 +324,12 @@ def build_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
     The site gets a page for this data set and for every other complete build folder
     beside it (build/*/), so `--data DIR --name NAME` adds a data set to the site.
     """
-    from .export import export_models
-    from .render import render_site
+    from builder.site.render import render_site
+    from builder.stages.export import export_models
 
     out_dir = build_folder(out_dir, name, data_dir)
-    from .sitedir import check_site
-    from .render import TEMPLATES
+    from builder.site.render import TEMPLATES
+    from builder.site.sitedir import check_site
 
     check_site(site_dir, [out_dir, BUILD_ROOT, TEMPLATES, TEMPLATES.parent, node_modules])
     run_training(data_dir, node_modules, out_dir,
@@ -336,15 +337,15 @@ def build_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
                  parse_classes(classes),
                  reproduce_command(data_dir, name, classes, quick, seed, epochs, output, no_pretrain))
     report(export_models(out_dir))
-    from .findings import find
+    from builder.stages.findings import find
 
     report(find(out_dir))
-    from .compression import compress
+    from builder.stages.compress import compress
 
     report(compress(out_dir, progress=Bars(quiet)))
 
     if not no_timelapse and not no_pretrain:
-        from .timelapse import make
+        from builder.stages.timelapse import make
 
         report(make(out_dir, Bars(quiet)))
     others = [d for d in demo_folders(out_dir.parent) if d.resolve() != out_dir.resolve()]
@@ -382,7 +383,7 @@ def serve_cmd(build_dirs: tuple[Path, ...], site_dir: Path, node_modules: Path,
 
     Without BUILD_DIRS: every complete folder under build/, mnist first.
     """
-    from .render import TEMPLATES
+    from builder.site.render import TEMPLATES
 
     demos = list(build_dirs) or demo_folders()
     if not demos:

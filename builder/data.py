@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import BuildError, npz_bytes
+from builder.records.files import BuildError, npz_bytes
 
 PIXELS = 28 * 28
 N_CLASSES = 10

@@ -6,16 +6,18 @@ import dataclasses
 import shutil
 from pathlib import Path
 
-import builder  # noqa: F401  (first: it fixes numpy's BLAS thread count before numpy loads)
 import numpy as np
 import pytest
+
+import builder  # noqa: F401  (first: it fixes numpy's BLAS thread count before numpy loads)
 
 # The browser helpers' asserts report their values too: registered here, before any test
 # module imports them.
 pytest.register_assert_rewrite("pagetools")
 
 from builder import data
-from builder.training import QUICK, Progress, TrainConfig, train
+from builder.model.training import QUICK, Progress, TrainConfig
+from builder.stages.train import train
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
@@ -39,10 +41,9 @@ def mnist(mnist_cache: Path) -> data.Dataset:
 def quick_build_dir(cache: Path, out: Path, **changes: object) -> Path:
     """A build folder as `aedemo train --quick`, `export`, `findings` and (pretrained)
     `timelapse` leave it in `out`."""
-    from builder.export import export_models
-    from builder.findings import find
-
     from builder.cli import reproduce_command
+    from builder.stages.export import export_models
+    from builder.stages.findings import find
 
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(cache, out / "data.npz")
@@ -53,7 +54,7 @@ def quick_build_dir(cache: Path, out: Path, **changes: object) -> Path:
     export_models(out)
     find(out)
     if cfg.pretrain:
-        from builder.timelapse import make
+        from builder.stages.timelapse import make
 
         make(out)
     return out
@@ -74,7 +75,7 @@ def quick_build_relu(mnist_cache: Path, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture(scope="session")
 def compressed_build(mnist_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A quick build folder on which `aedemo compress` ran too (the 30-D net, quick preset)."""
-    from builder.compression import compress
+    from builder.stages.compress import compress
 
     out = quick_build_dir(mnist_cache, tmp_path_factory.mktemp("compressed"))
     compress(out)

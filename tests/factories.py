@@ -1,5 +1,5 @@
 """Shared factories of the tests and the bench: random models, IDX folders, fake build
-folders, and the one sub-path HTTP server (`builder.serve`, GitHub Pages' layout).
+folders, and the one sub-path HTTP server (`builder.site.serve`, GitHub Pages' layout).
 
 Everything here writes only below the folder it is given (a pytest temporary folder).
 """
@@ -14,11 +14,12 @@ from typing import Iterator
 
 import numpy as np
 
-from builder import data, layout
-from builder.autoencoder import SIZES, Autoencoder, unrolled
-from builder.files import json_bytes, npz_bytes
-from builder.serve import DEFAULT_BASE, Running, start
-from builder.training import TrainConfig
+from builder import data
+from builder.model.autoencoder import SIZES, Autoencoder, unrolled
+from builder.model.training import TrainConfig
+from builder.records import layout
+from builder.records.files import json_bytes, npz_bytes
+from builder.site.serve import DEFAULT_BASE, Running, start
 
 SUB_PATH = DEFAULT_BASE   # where GitHub Pages serves a project site
 DIGITS = [str(d) for d in range(10)]
@@ -116,8 +117,8 @@ def fake_history(model: Autoencoder, x_test: np.ndarray, rbm_epochs: int = 2, ep
                  best: int = 3) -> bytes:
     """A `history.npz` as training records it, of made-up moments: the codes of `model`
     drifting towards its own, checkpoints of `model` at unrolled, epoch 1 and the kept epoch."""
-    from builder.autoencoder import symlog
-    from builder.history import PHASES, History, quantise, recorded_rows
+    from builder.model.autoencoder import symlog
+    from builder.records.history import PHASES, History, quantise, recorded_rows
 
     rows = recorded_rows(len(x_test))
     u = symlog(model.encode(x_test[rows])).astype(np.float64)
@@ -136,8 +137,8 @@ def fake_history(model: Autoencoder, x_test: np.ndarray, rbm_epochs: int = 2, ep
 def write_build(folder: Path, metrics: dict, points: dict[str, np.ndarray], x_test: np.ndarray,
                 y_test: np.ndarray, model: Autoencoder) -> Path:
     """A build folder as `aedemo train`, `export` and `findings` leave it, from made-up parts."""
-    from builder.export import export_models
-    from builder.findings import find
+    from builder.stages.export import export_models
+    from builder.stages.findings import find
 
     folder.mkdir(parents=True, exist_ok=True)
     files = {
@@ -172,7 +173,7 @@ def make_fake_build(folder: Path, n: int = 2000, seed: int = 0, **metrics: objec
 
 
 def start_server(site: Path, isolate: bool = False) -> Running:
-    """`aedemo serve`'s server (builder/serve.py) on 127.0.0.1, a free port: the site under
+    """`aedemo serve`'s server (builder/site/serve.py) on 127.0.0.1, a free port: the site under
     /aedemo/ as GitHub Pages serves it; `url` is the page, `stop()` ends it."""
     return start(site, SUB_PATH, "127.0.0.1", 0, isolate=isolate)
 

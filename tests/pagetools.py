@@ -1,4 +1,4 @@
-"""Shared tools of the browser tests (tests/test_page.py, tests/test_explore.py).
+"""Shared tools of the browser tests (tests/page/test_page.py, tests/page/test_explore.py).
 
 A pytest plugin (the test modules name it in `pytest_plugins`, so its session-scoped
 fixtures exist once per session): Debian's chromium driven by Python playwright, the
@@ -29,18 +29,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from bench.browser import CHROMIUM, CHROMIUM_ARGS  # the one browser set-up
-from builder.render import render_site
 from factories import SUB_PATH, start_server
 from sitefiles import read_site_config, read_site_digits, read_site_model
+
+from bench.browser import CHROMIUM, CHROMIUM_ARGS  # the one browser set-up
+from builder.site.render import render_site
 
 NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
 VIEWPORT = {"width": 1280, "height": 800}
 TIMEOUT_MS = 30_000
 SIDE = 28
 PIXELS = SIDE * SIDE
-ITERATE_TOLERANCE = 1e-3   # what templates/runtime.js uses
+ITERATE_TOLERANCE = 1e-3   # what templates/shared/runtime.js uses
 ITERATE_STEPS = 50
 
 
@@ -48,7 +48,7 @@ ITERATE_STEPS = 50
 
 
 def mnist_reference(ink: np.ndarray, width: int, height: int) -> np.ndarray | None:
-    """The MNIST preprocessing of templates/mnist.js in numpy: (height*width,) ink bytes → (784,) float32.
+    """The MNIST preprocessing of templates/shared/mnist.js in numpy: (height*width,) ink bytes → (784,) float32.
 
     Crop to the bounding box of ink > 0; scale to fit 20×20 keeping the aspect ratio by
     area averaging (output cell j covers input [j·n/m, (j+1)·n/m)); shift by whole
@@ -134,7 +134,7 @@ class Site:
         return to_grey(self.decode(np.array([[u1, u2]], dtype=np.float32))[0])
 
     def iterate(self, u1: float, u2: float) -> np.ndarray:
-        """The encode→decode path from (u1, u2), as templates/runtime.js runs it: (steps + 1, 2)."""
+        """The encode→decode path from (u1, u2), as templates/shared/runtime.js runs it: (steps + 1, 2)."""
         u = np.array([u1, u2], np.float32)
         path = [u]
         for _ in range(ITERATE_STEPS):

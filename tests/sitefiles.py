@@ -37,7 +37,7 @@ def read_site_data(site_dir: Path, key: str, page: str = "index.html") -> object
 
 def read_site_model(site_dir: Path, key: str, page: str = "index.html") -> bytes:
     """The ONNX bytes of a model the site's data script for `key` carries (`modelpack`)."""
-    from builder import modelpack
+    from builder.site import modelpack
 
     return modelpack.unpack(read_site_data(site_dir, key, page))
 

@@ -1,21 +1,40 @@
-"""The architecture note stays true: every file it names exists, and every module of the
-builder and every page script is named in it (docs/architecture.md, docs/page-scripts.md)."""
+"""The architecture note stays true: every file it names exists, every module of the
+builder and every page script is named in it (docs/architecture.md, docs/page-scripts.md),
+and the rooms keep their direction (the model imports no record or stage, records no stage
+or site, and there are no import cycles)."""
 
 from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
 
-from builder.page_scripts import COMPRESSION_SCRIPTS, SCRIPTS
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+from builder.site.page_scripts import BOOT, COMPRESSION_SCRIPTS, LAZY, SCRIPTS, STYLE_SHEETS
+
 NOTES = [ROOT / "docs" / "architecture.md", ROOT / "docs" / "page-scripts.md"]
 PATH_RE = re.compile(r"`((?:builder|templates|tests|bench|docs)/[A-Za-z0-9_./*-]+)`")
+ROOMS = ("model", "records", "stages", "site", "data")
+# what a room may import of the builder's other rooms (cli and pipeline sit above them all)
+MAY_IMPORT = {
+    "model": {"model", "records.files", "data"},  # a Dataset is what training reads
+    "data": {"data", "records.files"},
+    "records": {"records", "model"},
+    "stages": {"stages", "records", "model", "data"},
+    "site": {"site", "records", "model"},
+}
 
 
 def named_paths() -> set[str]:
     return {m for note in NOTES for m in PATH_RE.findall(note.read_text(encoding="utf-8"))}
+
+
+def page_script_files() -> dict[str, list[str]]:
+    """Each page script's basename → the files of that name under templates/*/."""
+    found: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "templates").glob("*/*.js")):
+        found.setdefault(path.name, []).append(str(path.relative_to(ROOT / "templates")))
+    return found
 
 
 def test_every_file_the_notes_name_exists() -> None:
@@ -24,35 +43,74 @@ def test_every_file_the_notes_name_exists() -> None:
         assert matches and all(m.exists() for m in matches), f"the architecture note names {name}"
     scripts = set(re.findall(r"`([a-z_]+\.js)`", NOTES[1].read_text(encoding="utf-8")))
     assert scripts, "docs/page-scripts.md names the page scripts"
+    files = page_script_files()
     for name in sorted(scripts):
-        assert (ROOT / "templates" / name).is_file(), f"docs/page-scripts.md names {name}"
+        assert len(files.get(name, [])) == 1, f"docs/page-scripts.md names {name}: found {files.get(name)}"
 
 
 def test_every_module_and_page_script_is_in_the_notes() -> None:
     text = "\n".join(note.read_text(encoding="utf-8") for note in NOTES)
-    for module in sorted((ROOT / "builder").glob("*.py")):
-        assert f"builder/{module.name}" in text, f"builder/{module.name} is not in the architecture note"
+    for module in sorted((ROOT / "builder").rglob("*.py")):
+        rel = module.relative_to(ROOT).as_posix()
+        if module.name == "__init__.py" and not module.read_text(encoding="utf-8").strip():
+            continue
+        assert rel in text, f"{rel} is not in the architecture note"
     scripts = NOTES[1].read_text(encoding="utf-8")
-    for script in SCRIPTS + COMPRESSION_SCRIPTS:
-        assert f"`{script}`" in scripts or f"templates/{script}" in scripts, f"{script} is not in docs/page-scripts.md"
+    listed = set(SCRIPTS + COMPRESSION_SCRIPTS + (BOOT,) + sum(LAZY.values(), ()))
+    for script in sorted(listed):
+        assert (ROOT / "templates" / script).is_file(), f"page_scripts names {script}"
+        assert f"`{script.rsplit('/', 1)[1]}`" in scripts, f"{script} is not in docs/page-scripts.md"
+    on_disk = {p.relative_to(ROOT / "templates").as_posix() for p in (ROOT / "templates").glob("*/*.js")
+               if not p.name.startswith("_")}
+    assert on_disk == listed, f"page scripts no page loads: {sorted(on_disk - listed)}"
+    for sheet in STYLE_SHEETS:
+        assert (ROOT / "templates" / sheet).is_file(), sheet
+    assert {p.relative_to(ROOT / "templates").as_posix() for p in (ROOT / "templates").glob("*/*.css")} \
+        == set(STYLE_SHEETS) | {"decoder/card.css"}
 
 
-def test_the_builder_has_no_import_cycles() -> None:
+def test_page_script_names_are_unique_across_folders() -> None:
+    """The site's asset names are the scripts' basenames, so no two folders share one."""
+    for name, paths in page_script_files().items():
+        assert len(paths) == 1, f"{name} in {paths}"
+
+
+def _imports(path) -> set[str]:
+    """The builder modules `path` imports, as dotted names under builder (e.g. 'records.layout')."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    deps = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and \
+                (node.module == "builder" or node.module.startswith("builder.")):
+            base = node.module.removeprefix("builder").lstrip(".")
+            for alias in node.names:
+                full = f"{base}.{alias.name}" if base else alias.name
+                target = ROOT / "builder" / (full.replace(".", "/") + ".py")
+                deps.add(full if target.exists() else base)
+        assert not (isinstance(node, ast.ImportFrom) and node.level), f"{path}: relative import"
+    return {d for d in deps if d}
+
+
+def test_the_rooms_import_in_one_direction_and_without_cycles() -> None:
     graph = {}
-    for module in (ROOT / "builder").glob("*.py"):
-        tree = ast.parse(module.read_text(encoding="utf-8"))
-        deps = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                deps |= {node.module} if node.module else {a.name for a in node.names}
-        graph[module.stem] = {d for d in deps if (ROOT / "builder" / f"{d}.py").exists()}
+    for module in (ROOT / "builder").rglob("*.py"):
+        name = module.relative_to(ROOT / "builder").with_suffix("").as_posix().replace("/", ".")
+        name = name.removesuffix(".__init__")
+        graph[name] = _imports(module)
+    for name, deps in graph.items():
+        room = name.split(".")[0]
+        if room not in MAY_IMPORT:
+            continue
+        for dep in deps:
+            assert any(dep == ok or dep.startswith(ok + ".") for ok in MAY_IMPORT[room]), \
+                f"builder.{name} (room {room}) imports builder.{dep}"
 
     def visit(name: str, path: tuple[str, ...]) -> None:
         assert name not in path, "import cycle: " + " → ".join(path + (name,))
-        for dep in graph[name]:
+        for dep in graph.get(name, ()):
             visit(dep, path + (name,))
 
     for name in graph:
         visit(name, ())
-    assert graph["theme"] == set(), "theme.py imports nothing of its own"
-    assert "autoencoder" not in graph["rbm"]
+    assert graph["site.theme"] == set(), "theme imports nothing of its own"
+    assert "model.autoencoder" not in graph["model.rbm"]

@@ -14,15 +14,14 @@ import urllib.request
 
 import numpy as np
 import pytest
+from factories import serve  # noqa: E402
 
 from bench import common, report
 from bench.__main__ import Plan, make_plan, parse_args, run_worker
 from bench.browser import site_bytes  # noqa: E402
-from factories import serve  # noqa: E402
 from bench.worker import OverBudget, TimingProgress  # noqa: E402
-from builder.autoencoder import Buffers  # noqa: E402
-from builder.training import Adam, Progress, TrainConfig, finetune, random_init  # noqa: E402
-
+from builder.model.autoencoder import Buffers  # noqa: E402
+from builder.model.training import Adam, Progress, TrainConfig, finetune, random_init  # noqa: E402
 
 # ---------------------------------------------------------------- statistics and counts
 
@@ -279,8 +278,8 @@ def test_pretraining_comparison_agrees_with_the_pages_sentence() -> None:
     the per-seed differences); fed the same figures, the page's sentence says the same."""
     from bench.__main__ import pretraining_comparison, quality_methods
     from bench.report import quality_rows
-    from builder.story import pretraining_sentence
-    from builder.timelapse import Scores
+    from builder.records.timelapse import Scores
+    from builder.site.story import pretraining_sentence
 
     pre = [{"test_mse": 0.0363, "knn5": 0.784}, {"test_mse": 0.0366, "knn5": 0.770}, {"test_mse": 0.0361, "knn5": 0.791}]
     rand = [{"test_mse": 0.0378, "knn5": 0.775}, {"test_mse": 0.0372, "knn5": 0.781}, {"test_mse": 0.0375, "knn5": 0.770}]

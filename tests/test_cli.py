@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 import numpy as np
 from click.testing import CliRunner
+from conftest import NODE_MODULES
 
 from builder.cli import main
-from conftest import NODE_MODULES
 
 
 def run(*args: str) -> "CliRunner.invoke":

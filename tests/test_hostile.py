@@ -17,13 +17,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
-from builder import layout, sitedir, training
-from builder.cli import main
-from builder.files import BuildError
-from builder.render import render_site
 from conftest import NODE_MODULES
 from factories import random_model, write_idx_set
+
+from builder.cli import main
+from builder.model import training
+from builder.records import layout
+from builder.records.files import BuildError
+from builder.site import sitedir
 
 
 def tree(*folders: Path) -> dict[str, str]:

@@ -24,10 +24,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 from factories import SUB_PATH, start_server
-
 from pagetools import Site, Tab
 
 pytest_plugins = ["pagetools"]

@@ -261,7 +261,7 @@ def pretraining_comparison(pre: list[dict[str, Any]], rand: list[dict[str, Any]]
 
 def pretraining_record(res: dict[str, Any]) -> dict[str, Any] | None:
     """The default data's pretrained-vs-random figures in the form the build reads
-    (`builder.stages.timelapse.bench_spread`): data, config without the seed, seeds, date, each
+    (`builder.records.timelapse.bench_spread`): data, config without the seed, seeds, date, each
     method's seed spread and the mean per-seed differences. None without that comparison."""
     q = next((q for q in res.get("quality") or [] if "error" not in q), None)
     cmp = q and q["methods"].get("pretraining")

@@ -42,8 +42,8 @@ from builder.model.training import (
     pretrain,
     random_init,
     split_validation,
-    train,
 )
+from builder.stages.train import train
 
 from .common import ROOT, threadpools
 

@@ -13,6 +13,8 @@ import urllib.error
 import urllib.request
 
 import numpy as np
+import time
+
 import pytest
 from factories import serve  # noqa: E402
 
@@ -61,15 +63,18 @@ def test_thread_env_sets_every_thread_variable_only() -> None:
 
 def test_timing_progress_records_each_step() -> None:
     progress = TimingProgress()
-    assert isinstance(progress, Progress)
+    t0 = time.perf_counter()
     with progress.bar("fine-tune", 3) as bar:
         for _ in range(3):
+            time.sleep(0.02)
             bar.update("x")
     with progress.bar("pretrain RBM 1", 2) as bar:
         bar.update("y")
-    assert len(progress.seconds("fine-tune")) == 3
-    assert len(progress.seconds("pretrain")) == 1
-    assert all(s >= 0 for s in progress.seconds(""))
+    wall = time.perf_counter() - t0
+    steps = progress.seconds("fine-tune")
+    assert len(steps) == 3 and len(progress.seconds("pretrain")) == 1
+    assert all(s >= 0.015 for s in steps), f"each step's time covers its 20 ms of work: {steps}"
+    assert sum(progress.seconds("")) <= wall, "steps are timed apart, never counted twice"
 
 
 def test_time_budget_cuts_the_timed_run_after_the_minimum_steps() -> None:
@@ -169,7 +174,7 @@ def test_report_survives_failed_and_missing_sections() -> None:
 
 def test_number_format() -> None:
     assert report.num(0.012345) == "0.0123"
-    assert report.num(1234.5) == "1,234" or report.num(1234.5) == "1,235"
+    assert report.num(1234.6) == "1,235" and report.num(-98765.4) == "-98,765"
     assert report.num(None) == "–"
 
 

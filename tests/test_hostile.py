@@ -22,8 +22,10 @@ from factories import random_model, write_idx_set
 
 from builder.cli import main
 from builder.model import training
+from builder.model.autoencoder import Autoencoder
 from builder.records import layout
 from builder.records.files import BuildError
+from builder.records.metrics import Metrics
 from builder.site import sitedir
 
 
@@ -280,9 +282,15 @@ def test_a_seed_out_of_range_is_a_usage_error(tmp_path: Path, seed: str) -> None
 
 
 def test_the_largest_seed_trains_and_saves(tmp_path: Path) -> None:
-    result = cli("train", "--quick", "--quiet", "--seed", str(2**64 - 1), "--out", tmp_path / "b",
+    seed = 2**64 - 1
+    result = cli("train", "--quick", "--quiet", "--seed", str(seed), "--out", tmp_path / "b",
                  "--node-modules", NODE_MODULES)
     assert result.exit_code == 0, result.stderr
+    model, meta = Autoencoder.load(tmp_path / "b" / layout.WEIGHTS)
+    assert int(meta["seed"]) == seed, "the weights record the seed they were trained with"
+    assert all(np.all(np.isfinite(W)) for W in model.W)
+    metrics = Metrics.read(tmp_path / "b" / layout.METRICS, (tmp_path / "b" / layout.METRICS).read_text())
+    assert metrics.config["seed"] == seed and f"--seed {seed}" in metrics.command
 
 
 def test_an_unreadable_data_file_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

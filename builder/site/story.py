@@ -224,7 +224,7 @@ def within_spread(delta: float, sd_a: float, sd_b: float) -> bool:
 
 def pretraining_sentence(pre: Any, twin: Any, spread: dict | None = None) -> str:
     """"With and without pretraining", from the measured numbers: `pre` and `twin` have
-    `test_mse` and `knn5` (`timelapse.Scores`). `spread` (optional, from a committed bench
+    `test_mse` and `knn5` (`records.timelapse.Scores`). `spread` (optional, from a committed bench
     record): `n` seeds, `date`, and the seed standard deviations `mse_sd`, `knn5_sd` of
     each method (`pretrained`, `random`), to say whether the difference is beyond it."""
     d_mse = pre.test_mse - twin.test_mse

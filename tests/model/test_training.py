@@ -21,8 +21,8 @@ from builder.model.training import (
     fit,
     random_init,
     split_validation,
-    train,
 )
+from builder.stages.train import train
 from builder.records.files import BuildError
 from builder.records.metrics import Metrics
 

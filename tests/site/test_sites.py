@@ -70,7 +70,7 @@ def test_switcher_works_in_the_browser(browser, two_sets: tuple[Path, Path], mod
     try:
         tab = Tab(browser, Site(root=root, origin=origin), mode)
         tab.wait_first_image()
-        assert tab.js("() => aedemo.version") is not None
+        assert tab.js("() => aedemo.version") == read_site_config(root)["ortVersion"] == "1.30.0"
         tab.page.click("nav.switcher a:not([aria-current])")
         tab.page.wait_for_url("**/fashion-mnist/index.html")
         tab.wait_first_image()

@@ -1,6 +1,6 @@
 """Byte-stable, all-or-nothing file output shared by every stage.
 
-Writes files and folders only through a temporary sibling that is renamed into
+Writes files only through a temporary sibling that is renamed into
 place, so an error leaves the previous output intact. `.npz` archives carry a
 fixed zip timestamp, so the same arrays always give the same bytes.
 """
@@ -11,11 +11,9 @@ import contextlib
 import io
 import json
 import os
-import shutil
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -67,25 +65,3 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     write_bytes_atomic(path, npz_bytes(arrays))
 
 
-@contextlib.contextmanager
-def replace_dir(target: Path) -> Iterator[Path]:
-    """Yield an empty temporary folder beside `target`; on success it replaces `target`.
-
-    On an exception the temporary folder is removed and `target` is left as it was.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
-    try:
-        yield tmp
-        tmp.chmod(0o755)
-        old = None
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(target, old)
-        os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)

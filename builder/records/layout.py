@@ -4,16 +4,16 @@ A build folder (`build/NAME/`, or `--out`) holds:
 
 | file | written by | read by |
 |---|---|---|
-| `data.npz` | train (the data stage's parse cache) | train only |
-| `weights.npz` | train | export |
-| `metrics.json` | train (`training.Metrics`) | render |
-| `points.npz` | train: codes of every image | render |
-| `digits.npz` | train: the test images the page shows | render |
-| `history.npz` | train: the time-lapse of this run (`history.History`) | timelapse, render |
+| `data.npz` | train (the data stage's parse cache) | train, compress, timelapse (they fit on the same data) |
+| `weights.npz` | train | export, findings, compress, timelapse |
+| `metrics.json` | train (`records/metrics.py` `Metrics`) | findings, compress, timelapse, render |
+| `points.npz` | train: codes of every image | findings, render |
+| `digits.npz` | train: the test images the page shows | findings, compress, render |
+| `history.npz` | train: the time-lapse of this run (`records/history.py` `History`) | timelapse, render |
 | `decoder.onnx`, `encoder.onnx`, `units.npz` | export | render (`units.npz`: what the decoder's units draw) |
-| `findings.json` | findings (`findings.py`) | render |
-| `timelapse.npz`, `timelapse.json` | timelapse (`timelapse.py`): checkpoint decoders, the no-pretraining twin | render (optional: without them the page has no time-lapse) |
-| `compress.json`, `weights30.npz`, `decoder30.onnx`, `encoder30.onnx`, `pca.npz` | compress (`compression.py`: the 30-D net, PCA-30, the denoising curves) | render (the compression page) |
+| `findings.json` | findings (`stages/findings.py`) | render |
+| `timelapse.npz`, `timelapse.json` | timelapse (`stages/timelapse.py`; record: `records/timelapse.py`): checkpoint decoders, the no-pretraining twin | render (optional: without them the page has no time-lapse) |
+| `compress.json`, `weights30.npz`, `decoder30.onnx`, `encoder30.onnx`, `pca.npz` | compress (`stages/compress.py`; record: `records/compress.py`: the 30-D net, PCA-30, the denoising curves) | render (the compression page) |
 | `manifest.json` | every stage | every later stage, the CLI |
 
 A stage's outputs are one set: every file is first written beside the old ones as

@@ -37,6 +37,14 @@ aedemo site (`sitedir`):
     beside the decoded image (at most `MAX_DIGITS` test images as uint8 indices into
     a grey-level palette, gzip, base64; their float32 codes and labels).
 
+Beside each demo's `index.html`, when the build folder holds the compress stage's files,
+`compression.html` (the series' third page: `compression_page`, its own scripts
+`COMPRESSION_SCRIPTS` and data files; the 2-D models' data files are shared by name). When
+it holds the timelapse stage's files, the time-lapse's data files (the recorded codes, the
+checkpoint decoders, the twin's decoder) and scripts (`LAZY["timelapse"]`) are written but
+not loaded by the page: `config.lazy` lists them, and `lazy.js` loads them when the section
+opens.
+
 Everything the page loads from file:// is a classic script with a relative URL, so the
 same files work over http (GitHub Pages under a sub-path, any local server) and from
 `file://`, where fetch() and module imports of other files are refused; over http the
@@ -69,7 +77,7 @@ from builder.site.card import card_context, installed_versions
 from builder.site.compression_page import compression_context
 from builder.site.page_scripts import BOOT, COMPRESSION_SCRIPTS, HEAD, LAZY, SCRIPTS, STYLE_SHEETS
 from builder.site.sitedir import MARKER, check_site, marker_bytes, replace_site
-from builder.site.story import plural, pretraining_sentence, story_context, words
+from builder.site.story import plural, pretraining_sentence, story_context, with_article, words
 from builder.site.theme import COLOURS, PALETTE, UNIT_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: builder/site/render.py
@@ -375,6 +383,7 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
                                         "points", "digits", "units")},
         "classes": classes,
         "plurals": [plural(c) for c in classes],
+        "withArticle": [with_article(c) for c in classes],
         "palette": list(PALETTE[: len(classes)]),
         "theme": COLOURS,
         "words": page["story"]["words"],

@@ -22,9 +22,16 @@ def words(data_name: str) -> dict[str, str]:
     """How the page names one item and several of the data set: `noun`, `nouns`, and the
     noun with its article, `a_noun` ("a digit", "an image")."""
     noun, nouns = NOUNS.get(data_name, ("image", "images"))
-    a = "an" if noun[:1].lower() in "aeiou" else "a"
     return {"noun": noun, "nouns": nouns, "Noun": _first_up(noun), "Nouns": _first_up(nouns),
-            "a_noun": f"{a} {noun}"}
+            "a_noun": with_article(noun)}
+
+
+def with_article(name: str) -> str:
+    """A word with "a" or "an" as it is said: "a digit", "an image", "a 5", "an 8", "an 11",
+    "an Ankle boot". The page's one rule (the templates and scripts take its results)."""
+    first = name.split()[0].lower() if name.split() else name
+    vowel = first[:1] in "aeiou" or first.startswith("8") or first in ("11", "18")
+    return f"{'an' if vowel else 'a'} {name}"
 
 
 def plural(name: str) -> str:
@@ -132,7 +139,7 @@ def _translation(f: dict, cls: list[str], w: dict) -> dict:
     ex = t["example"]
     if ex is not None:
         n = abs(ex["pixels"])
-        paras.append(f"Test {w['noun']} {ex['index']:,}, {_a(cls[ex['from']])}, lands among the "
+        paras.append(f"Test {w['noun']} {ex['index']:,}, {with_article(cls[ex['from']])}, lands among the "
                      f"{pl(cls, ex['to'])} when it moves {n} pixel{'s' if n != 1 else ''} "
                      f"{DIR[(ex['axis'], 1 if ex['pixels'] > 0 else -1)]}.")
     return {"id": "translation", "title": "The weakness with translated shapes", "paragraphs": paras,
@@ -149,11 +156,6 @@ def _outside(w: dict, cls: list[str]) -> dict:
             "measured": True}   # templates/decoder/story.js measures and writes the answer at page load
 
 
-def _a(name: str) -> str:
-    """A class name with its article: "a 5", "an 8", "an Ankle boot"."""
-    first = name.split()[0].lower() if name.split() else name
-    vowel = first[:1] in "aeiou" or first.startswith("8") or first in ("11", "18")
-    return f"{'an' if vowel else 'a'} {name}"
 
 
 def _roundtrip(f: dict, cls: list[str], w: dict) -> dict:

@@ -23,8 +23,7 @@
    * test images or null; `wake()`: asks for a frame, in which start() runs.
    */
   function create({ rt, side, classes, words, theme, elements, digits, wake, markerChanged, fail }) {
-    const a = /^[aeiou]/i.test(words.noun) ? 'an' : 'a';
-    const EMPTY_NOTE = `Draw ${a} ${words.noun}, or load a real one.`;
+    const EMPTY_NOTE = `Draw ${words.a_noun}, or load a real one.`;
     const { greyImage } = window.AEDEMO_LIB.marks;
     const { point } = window.AEDEMO_LIB.format;
     const { canvas, note } = elements;

@@ -41,7 +41,6 @@
   const ease = (t) => (t < 0.5 ? 2 * t * t : 1 - (2 - 2 * t) ** 2 / 2);
   const reduced = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
   const copy = (u) => [u[0], u[1]];
-  const article = (word) => (/^(8|11|18|[aeiou])/i.test(word) ? 'an' : 'a');
 
   /** `image` (side×side) moved by k whole pixels along `axis` (x: right, y: down), zeros coming in. */
   function shifted(image, side, axis, k) {
@@ -67,6 +66,7 @@
   }) {
     const lib = window.AEDEMO_LIB;
     const { words, classes } = config;
+    const withArticle = (k) => config.withArticle[k];   // "an 8": builder/site/story.py article
     const actions = config.story || {};
     const letters = Object.keys(lib.letters);
     const elements = root ? [...root.querySelectorAll('[data-action]')] : [];
@@ -313,13 +313,11 @@
         link.dataset.action = 'outside';
         link.dataset.letter = letter;
         link.textContent = `A capital ${letter}`;
-        const a = classes[lands.label];
-        const b = classes[returns.label];
-        const count = lands.count === 1 ? `1 of its ${KNN} nearest test ${words.nouns} is ${article(a)} ${a}`
+        const count = lands.count === 1 ? `1 of its ${KNN} nearest test ${words.nouns} is ${withArticle(lands.label)}`
           : `${lands.count} of its ${KNN} nearest test ${words.nouns} are ${plural(lands.label)}`;
         const back = returns.label === lands.label ? 'stays among them' : `lands among the ${plural(returns.label)}`;
         p.append(link, ` lands among the ${plural(lands.label)} (${count}), and the decoder draws it back as `
-          + `${article(b)} ${b}-like ${words.noun}: encoded again, it ${back}. `);
+          + `${withArticle(returns.label)}-like ${words.noun}: encoded again, it ${back}. `);
       }
       p.hidden = false;
     }

@@ -6,10 +6,9 @@ import dataclasses
 import shutil
 from pathlib import Path
 
+import builder  # noqa: F401, I001  (first: it fixes numpy's BLAS thread count before numpy loads)
 import numpy as np
 import pytest
-
-import builder  # noqa: F401  (first: it fixes numpy's BLAS thread count before numpy loads)
 
 # The browser helpers' asserts report their values too: registered here, before any test
 # module imports them.

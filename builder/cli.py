@@ -261,9 +261,9 @@ def export_cmd(out_dir: Path | None) -> None:
 def findings_cmd(out_dir: Path | None) -> None:
     """Measure what the page's story tells (split classes, transitions, translation,
     confusions) from the exported model and the points; write findings.json."""
-    from builder.stages.findings import find
+    from builder.stages.findings import run_findings
 
-    report(find(out_dir or BUILD_ROOT / DEFAULT_NAME))
+    report(run_findings(out_dir or BUILD_ROOT / DEFAULT_NAME))
 
 
 @main.command("compress")
@@ -285,9 +285,9 @@ def compress_cmd(out_dir: Path | None, quiet: bool) -> None:
 def timelapse_cmd(out_dir: Path | None, quiet: bool) -> None:
     """Train the no-pretraining twin (same config, seed and schedule, random init) and
     export the training checkpoints' decoders; write timelapse.npz and timelapse.json."""
-    from builder.stages.timelapse import make
+    from builder.stages.timelapse import run_timelapse
 
-    report(make(out_dir or BUILD_ROOT / DEFAULT_NAME, Bars(quiet)))
+    report(run_timelapse(out_dir or BUILD_ROOT / DEFAULT_NAME, Bars(quiet)))
 
 
 @main.command("render")
@@ -337,17 +337,17 @@ def build_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
                  parse_classes(classes),
                  reproduce_command(data_dir, name, classes, quick, seed, epochs, output, no_pretrain))
     report(export_models(out_dir))
-    from builder.stages.findings import find
+    from builder.stages.findings import run_findings
 
-    report(find(out_dir))
+    report(run_findings(out_dir))
     from builder.stages.compress import compress
 
     report(compress(out_dir, progress=Bars(quiet)))
 
     if not no_timelapse and not no_pretrain:
-        from builder.stages.timelapse import make
+        from builder.stages.timelapse import run_timelapse
 
-        report(make(out_dir, Bars(quiet)))
+        report(run_timelapse(out_dir, Bars(quiet)))
     others = [d for d in demo_folders(out_dir.parent) if d.resolve() != out_dir.resolve()]
     demos = sorted([out_dir, *others], key=lambda d: (d.name != DEFAULT_NAME, d.name))
     report(render_site(demos, site_dir, node_modules))

@@ -42,7 +42,7 @@ def quick_build_dir(cache: Path, out: Path, **changes: object) -> Path:
     `timelapse` leave it in `out`."""
     from builder.cli import reproduce_command
     from builder.stages.export import export_models
-    from builder.stages.findings import find
+    from builder.stages.findings import run_findings
 
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(cache, out / "data.npz")
@@ -51,11 +51,11 @@ def quick_build_dir(cache: Path, out: Path, **changes: object) -> Path:
     command = reproduce_command(None, None, None, True, cfg.seed, None, cfg.output, not cfg.pretrain)
     train(ds, cfg, out, Progress(), command=command)
     export_models(out)
-    find(out)
+    run_findings(out)
     if cfg.pretrain:
-        from builder.stages.timelapse import make
+        from builder.stages.timelapse import run_timelapse
 
-        make(out)
+        run_timelapse(out)
     return out
 
 

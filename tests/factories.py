@@ -138,7 +138,7 @@ def write_build(folder: Path, metrics: dict, points: dict[str, np.ndarray], x_te
                 y_test: np.ndarray, model: Autoencoder) -> Path:
     """A build folder as `aedemo train`, `export` and `findings` leave it, from made-up parts."""
     from builder.stages.export import export_models
-    from builder.stages.findings import find
+    from builder.stages.findings import run_findings
 
     folder.mkdir(parents=True, exist_ok=True)
     files = {
@@ -151,7 +151,7 @@ def write_build(folder: Path, metrics: dict, points: dict[str, np.ndarray], x_te
     }
     layout.switch_in(folder, "train", files, {"data": "0" * 64})
     export_models(folder)
-    find(folder)
+    run_findings(folder)
     return folder
 
 

@@ -1,5 +1,5 @@
 """The pure page libraries' node unit tests (tests/js/*.test.js, node's own test runner):
-a change to format.js, nearest.js or share.js is checked without a browser."""
+a change to format.js, nearest.js or statecodec.js is checked without a browser."""
 
 from __future__ import annotations
 

@@ -12,13 +12,13 @@ from typing import Any
 
 from builder.records import layout
 from builder.records.files import BuildError
-from builder.records.metrics import _Bad, _floats, _get
+from builder.records.metrics import Malformed, floats_at, field_at
 
 FORMAT = 1
 
 
 @dataclass(frozen=True)
-class Model4:
+class FourModels:
     """One figure for each of the four reconstructions."""
 
     ae2: float
@@ -35,8 +35,8 @@ class Compression:
     train: dict[str, Any]  # the 30-D net's `TrainConfig`, as resolved
     sizes: tuple[int, ...]  # the 30-D encoder's widths
     code_bytes: dict[str, int]  # ae2, ae30, pca2, pca30, pixels: bytes of each code (float32) or image (uint8)
-    test_mse: Model4
-    knn5: Model4
+    test_mse: FourModels
+    knn5: FourModels
     finetune: dict[str, Any]  # the 30-D net's train/val/test MSE per epoch and best_epoch
     pretraining: tuple[tuple[float, ...], ...]  # reconstruction error per epoch, per RBM
     noise_levels: tuple[float, ...]
@@ -55,36 +55,36 @@ class Compression:
     def from_json(cls, obj: Any, where: str = layout.COMPRESS) -> "Compression":
         """The one validating reader; `BuildError` naming `where` and the first bad field."""
         try:
-            if _get(obj, "format", int, "") != FORMAT:
-                raise _Bad(f"format (expected {FORMAT})")
-            levels = _floats(obj, "noise_levels", "")
-            den = _get(obj, "denoising", dict, "")
-            denoising = {k: _floats(den, k, "denoising.") for k in ("input", "ae2", "ae30", "pca2", "pca30")}
+            if field_at(obj, "format", int, "") != FORMAT:
+                raise Malformed(f"format (expected {FORMAT})")
+            levels = floats_at(obj, "noise_levels", "")
+            den = field_at(obj, "denoising", dict, "")
+            denoising = {k: floats_at(den, k, "denoising.") for k in ("input", "ae2", "ae30", "pca2", "pca30")}
             if not levels or any(len(v) != len(levels) for v in denoising.values()):
-                raise _Bad("denoising (one value per noise level)")
-            dr = _get(obj, "drift", dict, "")
-            drift = {k: _floats(dr, k, "drift.") for k in ("ae2", "ae30")}
-            lo, hi = _floats(obj, "code_lo", ""), _floats(obj, "code_hi", "")
-            sizes = tuple(_get({"s": s}, "s", int, "sizes[] ") for s in _get(obj, "sizes", list, ""))
+                raise Malformed("denoising (one value per noise level)")
+            dr = field_at(obj, "drift", dict, "")
+            drift = {k: floats_at(dr, k, "drift.") for k in ("ae2", "ae30")}
+            lo, hi = floats_at(obj, "code_lo", ""), floats_at(obj, "code_hi", "")
+            sizes = tuple(field_at({"s": s}, "s", int, "sizes[] ") for s in field_at(obj, "sizes", list, ""))
             if not sizes or len(lo) != sizes[-1] or len(hi) != sizes[-1] or any(a > b for a, b in zip(lo, hi)):
-                raise _Bad("code_lo/code_hi (one range per code unit)")
-            ft = _get(obj, "finetune", dict, "")
-            finetune = {k: list(_floats(ft, k, "finetune.")) for k in ("train_mse", "val_mse", "test_mse")}
-            finetune["best_epoch"] = _get(ft, "best_epoch", int, "finetune.")
-            four = lambda key: Model4(*(_get(_get(obj, key, dict, ""), k, float, f"{key}.")  # noqa: E731
+                raise Malformed("code_lo/code_hi (one range per code unit)")
+            ft = field_at(obj, "finetune", dict, "")
+            finetune = {k: list(floats_at(ft, k, "finetune.")) for k in ("train_mse", "val_mse", "test_mse")}
+            finetune["best_epoch"] = field_at(ft, "best_epoch", int, "finetune.")
+            four = lambda key: FourModels(*(field_at(field_at(obj, key, dict, ""), k, float, f"{key}.")  # noqa: E731
                                         for k in ("ae2", "ae30", "pca2", "pca30")))
-            cb = _get(obj, "code_bytes", dict, "")
+            cb = field_at(obj, "code_bytes", dict, "")
             return cls(
-                config=_get(obj, "config", dict, ""), train=_get(obj, "train", dict, ""), sizes=sizes,
-                code_bytes={k: _get(cb, k, int, "code_bytes.") for k in ("ae2", "ae30", "pca2", "pca30", "pixels")},
+                config=field_at(obj, "config", dict, ""), train=field_at(obj, "train", dict, ""), sizes=sizes,
+                code_bytes={k: field_at(cb, k, int, "code_bytes.") for k in ("ae2", "ae30", "pca2", "pca30", "pixels")},
                 test_mse=four("test_mse"), knn5=four("knn5"), finetune=finetune,
-                pretraining=tuple(_floats({"c": c}, "c", "pretraining[]") for c in _get(obj, "pretraining", list, "")),
-                noise_levels=levels, noise_seed=_get(obj, "noise_seed", int, ""), denoising=denoising,
+                pretraining=tuple(floats_at({"c": c}, "c", "pretraining[]") for c in field_at(obj, "pretraining", list, "")),
+                noise_levels=levels, noise_seed=field_at(obj, "noise_seed", int, ""), denoising=denoising,
                 drift=drift, code_lo=lo, code_hi=hi,
-                checks={str(k): float(v) for k, v in _get(obj, "checks", dict, "").items()},
-                seconds={str(k): float(v) for k, v in _get(obj, "seconds", dict, "").items()},
+                checks={str(k): float(v) for k, v in field_at(obj, "checks", dict, "").items()},
+                seconds={str(k): float(v) for k, v in field_at(obj, "seconds", dict, "").items()},
             )
-        except _Bad as e:
+        except Malformed as e:
             raise BuildError(f"{where}: missing or malformed field {e}: run `aedemo compress`") from None
 
     @classmethod

@@ -85,7 +85,7 @@ class Metrics:
         """The one validating reader: every field checked, `BuildError` naming the first bad one."""
         try:
             return _parse(obj)
-        except _Bad as e:
+        except Malformed as e:
             raise BuildError(f"{where}: missing or malformed field {e}") from None
 
     @classmethod
@@ -100,60 +100,63 @@ class Metrics:
         return cls.from_json(obj, str(path))
 
 
-class _Bad(Exception):
-    pass
+class Malformed(Exception):
+    """A record's JSON lacks a field or holds the wrong kind there (the message is its path);
+    each reader turns it into one `BuildError` line naming the file and the stage to rerun."""
 
 
-def _get(obj: Any, key: str, kind: type, path: str) -> Any:
+def field_at(obj: Any, key: str, kind: type, path: str) -> Any:
+    """`obj[key]`, checked to be a `kind` (a float: any finite int or float, never a bool); else `Malformed`."""
     if not isinstance(obj, dict) or key not in obj:
-        raise _Bad(f"{path}{key}")
+        raise Malformed(f"{path}{key}")
     value = obj[key]
     ok = (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
           if kind is float else
           isinstance(value, int) and not isinstance(value, bool) if kind is int else
           isinstance(value, kind))
     if not ok:
-        raise _Bad(f"{path}{key} ({value!r:.40})")
+        raise Malformed(f"{path}{key} ({value!r:.40})")
     return float(value) if kind is float else value
 
 
-def _floats(obj: Any, key: str, path: str) -> tuple[float, ...]:
-    values = _get(obj, key, list, path)
-    return tuple(_get({"v": v}, "v", float, f"{path}{key}[] ") for v in values)
+def floats_at(obj: Any, key: str, path: str) -> tuple[float, ...]:
+    """`obj[key]` as a tuple of floats; else `Malformed`."""
+    values = field_at(obj, key, list, path)
+    return tuple(field_at({"v": v}, "v", float, f"{path}{key}[] ") for v in values)
 
 
 def _parse(m: Any) -> Metrics:
-    d = _get(m, "data", dict, "")
-    classes = tuple(_get({"c": c}, "c", str, "data.classes[] ") for c in _get(d, "classes", list, "data."))
+    d = field_at(m, "data", dict, "")
+    classes = tuple(field_at({"c": c}, "c", str, "data.classes[] ") for c in field_at(d, "classes", list, "data."))
     if not 1 <= len(classes) <= 10 or not all(classes):
-        raise _Bad("data.classes (1 to 10 non-empty names)")
-    a = _get(m, "architecture", dict, "")
-    sizes = tuple(_get({"s": s}, "s", int, "architecture.sizes[] ") for s in _get(a, "sizes", list, "architecture."))
+        raise Malformed("data.classes (1 to 10 non-empty names)")
+    a = field_at(m, "architecture", dict, "")
+    sizes = tuple(field_at({"s": s}, "s", int, "architecture.sizes[] ") for s in field_at(a, "sizes", list, "architecture."))
     if len(sizes) < 2 or min(sizes) < 1:
-        raise _Bad(f"architecture.sizes {list(sizes)}")
-    ft = _get(m, "finetune", dict, "")
-    finetune = Finetune(*(_floats(ft, k, "finetune.") for k in ("train_mse", "val_mse", "test_mse")),
-                        _get(ft, "best_epoch", int, "finetune."))
+        raise Malformed(f"architecture.sizes {list(sizes)}")
+    ft = field_at(m, "finetune", dict, "")
+    finetune = Finetune(*(floats_at(ft, k, "finetune.") for k in ("train_mse", "val_mse", "test_mse")),
+                        field_at(ft, "best_epoch", int, "finetune."))
     n = len(finetune.val_mse)
     if n == 0 or {len(finetune.train_mse), len(finetune.test_mse)} != {n} or not 1 <= finetune.best_epoch <= n:
-        raise _Bad("finetune (one value per epoch, best_epoch within them)")
-    p = _get(m, "pca2", dict, "")
+        raise Malformed("finetune (one value per epoch, best_epoch within them)")
+    p = field_at(m, "pca2", dict, "")
     return Metrics(
-        config=_get(m, "config", dict, ""),
-        command=_get(m, "command", str, ""),
-        data=DataInfo(_get(d, "name", str, "data."), _get(d, "source", str, "data."),
-                      _get(d, "fingerprint", str, "data."), classes,
-                      *(_get(d, k, int, "data.") for k in ("n_train", "n_val", "n_test"))),
-        architecture=Architecture(sizes, *(_get(a, k, str, "architecture.") for k in ("hidden", "code", "output"))),
-        pretraining=tuple(RBMCurve(_get(r, "layer", str, "pretraining[]."), _floats(r, "recon_error", "pretraining[]."))
-                          for r in _get(m, "pretraining", list, "")),
+        config=field_at(m, "config", dict, ""),
+        command=field_at(m, "command", str, ""),
+        data=DataInfo(field_at(d, "name", str, "data."), field_at(d, "source", str, "data."),
+                      field_at(d, "fingerprint", str, "data."), classes,
+                      *(field_at(d, k, int, "data.") for k in ("n_train", "n_val", "n_test"))),
+        architecture=Architecture(sizes, *(field_at(a, k, str, "architecture.") for k in ("hidden", "code", "output"))),
+        pretraining=tuple(RBMCurve(field_at(r, "layer", str, "pretraining[]."), floats_at(r, "recon_error", "pretraining[]."))
+                          for r in field_at(m, "pretraining", list, "")),
         finetune=finetune,
-        test_mse=_get(m, "test_mse", float, ""),
-        knn5=_get(m, "knn5", float, ""),
-        pca2=Baseline(_get(p, "test_mse", float, "pca2."), _get(p, "knn5", float, "pca2.")),
-        dead_units=_floats(m, "dead_units", ""),
-        seconds={str(k): float(v) for k, v in _get(m, "seconds", dict, "").items()},
-        platform=_get(m, "platform", dict, ""),
+        test_mse=field_at(m, "test_mse", float, ""),
+        knn5=field_at(m, "knn5", float, ""),
+        pca2=Baseline(field_at(p, "test_mse", float, "pca2."), field_at(p, "knn5", float, "pca2.")),
+        dead_units=floats_at(m, "dead_units", ""),
+        seconds={str(k): float(v) for k, v in field_at(m, "seconds", dict, "").items()},
+        platform=field_at(m, "platform", dict, ""),
     )
 
 

@@ -306,7 +306,7 @@ def _chart(series: list[dict], y_label: str, x_label: str, marker: tuple[int, in
         "tick_label_y": PLOT_B + 15, "tick_label_x": PLOT_L - 6,
         "series": out_series,
         "marker": mark,
-        # where the time-lapse's scrubber line may go (templates/timelapse/lapse.js): epochs → x
+        # where the time-lapse's scrubber line may go (templates/timelapse/timelapse.js): epochs → x
         "scrub": {"epochs": f"{e_lo} {e_hi}", "xs": f"{_num(px(e_lo))} {_num(px(e_hi))}"},
         "aria": aria + f" ({'logarithmic' if log else 'linear'} scale).",
     }

@@ -12,11 +12,11 @@ The compression page, the series' third part, loads its own list (`COMPRESSION_S
 
 SCRIPTS = (
     # libraries
-    "shared/datafiles.js", "shared/runtime.js", "shared/mnist.js", "decoder/nearest.js", "decoder/share.js", "shared/format.js", "shared/latest.js", "shared/pad.js", "shared/letters.js",
+    "shared/datafiles.js", "shared/runtime.js", "shared/mnist.js", "decoder/nearest.js", "decoder/statecodec.js", "shared/format.js", "shared/latest.js", "shared/pad.js", "shared/letters.js",
     "shared/marks.js", "shared/transforms.js", "decoder/maps.js", "decoder/lazy.js",
     # the page's parts
     "shared/status.js", "decoder/view.js", "decoder/plane.js", "decoder/overlays.js", "decoder/stamps.js", "decoder/strip.js", "decoder/layers.js", "decoder/preview.js", "decoder/probe.js",
-    "decoder/padpanel.js", "decoder/story.js", "timelapse/lapse.js", "decoder/input.js", "decoder/sharing.js", "decoder/api.js",
+    "decoder/padpanel.js", "decoder/story.js", "timelapse/timelapse.js", "decoder/input.js", "decoder/sharelink.js", "decoder/api.js",
     # state, frame loop, wiring
     "decoder/app.js",
 )
@@ -26,8 +26,8 @@ SCRIPTS = (
 COMPRESSION_SCRIPTS = (
     "shared/datafiles.js", "shared/runtime.js", "shared/mnist.js", "shared/format.js", "shared/latest.js", "shared/pad.js", "shared/letters.js", "shared/marks.js",
     "shared/transforms.js", "compression/noise.js", "compression/pca.js",
-    "shared/status.js", "compression/panels.js", "compression/codebars.js", "compression/drift.js",
-    "compression/compress.js",
+    "shared/status.js", "compression/panels.js", "compression/codebars.js", "compression/iterate.js",
+    "compression/compressionpage.js",
 )
 
 # Loaded first, in <head>, not deferred: starts the first image's downloads at once.

@@ -41,7 +41,7 @@ from builder.data import read_cache
 from builder.model.evaluation import knn_accuracy, pca_basis
 from builder.model.training import Progress, TrainConfig, fit
 from builder.records import layout
-from builder.records.compress import Compression, Model4
+from builder.records.compress import Compression, FourModels
 from builder.records.files import BuildError, json_bytes, npz_bytes
 from builder.records.metrics import Metrics
 
@@ -156,12 +156,12 @@ def compress(build_dir: Path, cfg: CompressConfig = CompressConfig(),
         "pca2": lambda x: pca_reconstruct(mean, k2, x),
         "pca30": lambda x: pca_reconstruct(mean, components, x),
     }
-    test_mse = Model4(**{name: error(rec(x_test), x_test) for name, rec in recons.items()})
+    test_mse = FourModels(**{name: error(rec(x_test), x_test) for name, rec in recons.items()})
     z30_train, z30_test = model30.encode(x_train), model30.encode(x_test)
     c30_train = (x_train.astype(np.float64) - mean) @ P.astype(np.float64)
     c30_test = (x_test.astype(np.float64) - mean) @ P.astype(np.float64)
     knn = lambda a, b: knn_accuracy(a, ds.y_train, b, ds.y_test, cfg.knn)  # noqa: E731
-    knn5 = Model4(ae2=metrics.knn5, ae30=knn(z30_train, z30_test), pca2=metrics.pca2.knn5,
+    knn5 = FourModels(ae2=metrics.knn5, ae30=knn(z30_train, z30_test), pca2=metrics.pca2.knn5,
                   pca30=knn(c30_train, c30_test))
     curves = denoising_curves(recons, x_test, cfg.noise_levels, cfg.noise_seed)
     drift = drift_curves({k: recons[k] for k in ("ae2", "ae30")}, x_test, cfg.iterate_steps)

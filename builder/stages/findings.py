@@ -344,7 +344,7 @@ def compute(decode: Decode, encode: Encode, u: np.ndarray, label: np.ndarray, te
     }
 
 
-def find(build_dir: Path, cfg: FindingsConfig = FindingsConfig()) -> dict:
+def run_findings(build_dir: Path, cfg: FindingsConfig = FindingsConfig()) -> dict:
     """The stage: compute the findings of `build_dir`'s model and switch `findings.json` in."""
     from builder.stages.export import load_weights, reference_decode, reference_encode
 

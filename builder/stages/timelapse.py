@@ -50,7 +50,7 @@ def twin_config(metrics: Metrics) -> TrainConfig:
     return dataclasses.replace(TrainConfig.from_json(metrics.config), pretrain=False)
 
 
-def make(build_dir: Path, progress: Progress | None = None) -> dict:
+def run_timelapse(build_dir: Path, progress: Progress | None = None) -> dict:
     """The stage: train the twin, export the checkpoints' and the twin's decoders, switch in
     `timelapse.npz` and `timelapse.json`. Returns figures for the CLI."""
     build_dir = Path(build_dir)

@@ -4,7 +4,7 @@
  * marker, or nothing) and the encode→decode paths (at most MAX_PATHS, oldest dropped).
  *
  * At the cap a new stamp is refused with a notice (clicks on a stamp still select
- * it); so is a stamp out of the range a link can carry (see share.js), so every
+ * it); so is a stamp out of the range a link can carry (see statecodec.js), so every
  * stamp the page makes comes back from its link.
  *
  * Owns: the stamps, the selection (select() is the only function that changes it),

@@ -584,8 +584,8 @@ def test_stamps_persist_across_reloads_for_the_same_model_only(tab, site):
 
 # ---------------------------------------------------------------------------- what a link or storage cannot give back
 
-MAX_STAMPS = 500   # templates/decoder/share.js: the one cap on stamps, everywhere
-RANGE_SPANS = 1000  # templates/decoder/share.js: how far out (in sides of the points' box) a stamp may lie
+MAX_STAMPS = 500   # templates/decoder/statecodec.js: the one cap on stamps, everywhere
+RANGE_SPANS = 1000  # templates/decoder/statecodec.js: how far out (in sides of the points' box) a stamp may lie
 
 
 def _points_box(site) -> tuple[np.ndarray, np.ndarray, float]:

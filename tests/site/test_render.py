@@ -29,7 +29,7 @@ from builder.site.page_scripts import HEAD, SCRIPTS
 from builder.site.render import MAX_DIGITS, _digits_payload, render_site
 from builder.site.theme import PALETTE
 from builder.stages.export import export_models
-from builder.stages.findings import find
+from builder.stages.findings import run_findings
 
 ORT_DIST = NODE_MODULES / "onnxruntime-web" / "dist"
 
@@ -212,7 +212,7 @@ def restage(build: Path, stage: str, **files: bytes) -> None:
     if stage == "train":
         export_models(build)
         with contextlib.suppress(BuildError, KeyError, ValueError, IndexError):
-            find(build)   # on some damaged sets the findings cannot be made: render says so first
+            run_findings(build)   # on some damaged sets the findings cannot be made: render says so first
 
 
 def _train_set(b: Path) -> None:   # a new training run over an exported folder, no export after it

@@ -163,7 +163,7 @@ def test_the_page_carries_the_figures_and_the_series_links(compressed_build, sit
     config = read_site_config(site, "compression.html")
     for key in ("decoder30", "encoder30", "pca", "samples"):
         assert config["files"][key] not in index
-    for name in ("codebars", "noise", "panels", "drift", "compress", "pca"):
+    for name in ("codebars", "noise", "panels", "iterate", "compressionpage", "pca"):
         assert not re.search(rf"assets/{name}\.[0-9a-f]+\.js", index)
         assert re.search(rf"assets/{name}\.[0-9a-f]+\.js", html)
 
@@ -200,10 +200,10 @@ def test_render_refuses_a_compression_set_of_other_weights(compressed_build, tmp
     files[layout.METRICS] = json_bytes(obj)
     layout.switch_in(folder, "train", files, m.train.inputs)
     from builder.stages.export import export_models
-    from builder.stages.findings import find
+    from builder.stages.findings import run_findings
 
     export_models(folder)
-    find(folder)
+    run_findings(folder)
     with pytest.raises(BuildError, match="run `aedemo compress`"):
         render_site(folder, tmp_path / "site", NODE_MODULES)
 

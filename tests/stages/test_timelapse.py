@@ -109,13 +109,13 @@ def test_the_twin_is_the_same_net_from_random_init(quick_build: Path, mnist) -> 
 
 
 def test_the_stage_names_the_missing_data_cache(quick_build: Path, tmp_path: Path) -> None:
-    from builder.stages.timelapse import make
+    from builder.stages.timelapse import run_timelapse
 
     folder = tmp_path / "b"
     shutil.copytree(quick_build, folder)
     (folder / layout.DATA_CACHE).unlink()
     with pytest.raises(BuildError, match=r"data\.npz: the training data cache is missing.*aedemo train"):
-        make(folder)
+        run_timelapse(folder)
     assert layout.Manifest.read(folder).timelapse is not None   # the old record stays
 
 

@@ -3,11 +3,11 @@
  * address bar), restoring from a link (at load and when the hash changes) or from the
  * stamps kept in this browser, the PNG of the plane, and the toast that carries short
  * notices (also for other modules: notice(text)). The formats, the stamp cap and the
- * range live in share.js; a restore that left anything out says so in a notice.
+ * range live in statecodec.js; a restore that left anything out says so in a notice.
  *
  * Owns: the hash this page wrote last, the toast's timer. May touch: location.hash and
  * history (replaceState), the clipboard, the toast element, a temporary download link,
- * localStorage through share.js.
+ * localStorage through statecodec.js.
  */
 'use strict';
 

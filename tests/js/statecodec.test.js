@@ -3,7 +3,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { load, plain } = require('./load.js');
 
-const { lib, storage } = load('decoder/share.js');
+const { lib, storage } = load('decoder/statecodec.js');
 const { share } = lib;
 const box = share.range([-2, -2], [2, 2]);
 

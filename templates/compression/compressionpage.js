@@ -6,7 +6,7 @@
  * → decoder, as on the decoder page), the 30-D one (encoder30 → decoder30), PCA-2 and
  * PCA-30 (pca.js, in the page). The panels show each with its error against the clean
  * image; the bars show the 30-D code and, dragged, redecode it; Iterate repeats both
- * round trips (drift.js). Every change runs through lib.latest: the newest input wins.
+ * round trips (iterate.js). Every change runs through lib.latest: the newest input wins.
  *
  * Owns: the config, what has loaded (models, PCA basis, test images), the clean and the
  * noisy input, the eraser's mask, the versions that tell when the page has settled.

@@ -23,6 +23,7 @@ import click
 
 from builder import data as data_stage
 from builder.model.training import QUICK, Progress, TrainConfig
+from builder.pipeline import PIPELINE, run_stage
 from builder.records import layout
 from builder.records.files import BuildError
 from builder.records.metrics import Metrics
@@ -319,13 +320,12 @@ def build_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
               no_pretrain: bool, quick: bool, name: str | None, classes: str | None,
               node_modules: Path, out_dir: Path | None, quiet: bool, site_dir: Path,
               no_timelapse: bool) -> None:
-    """Every stage: train, export, findings, compress, timelapse, render.
+    """Every stage (`builder/pipeline.py`: train, export, findings, compress, timelapse), then render.
 
     The site gets a page for this data set and for every other complete build folder
     beside it (build/*/), so `--data DIR --name NAME` adds a data set to the site.
     """
     from builder.site.render import render_site
-    from builder.stages.export import export_models
 
     out_dir = build_folder(out_dir, name, data_dir)
     from builder.site.render import TEMPLATES
@@ -336,18 +336,10 @@ def build_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
                  make_config(seed, epochs, output, no_pretrain, quick), quiet,
                  parse_classes(classes),
                  reproduce_command(data_dir, name, classes, quick, seed, epochs, output, no_pretrain))
-    report(export_models(out_dir))
-    from builder.stages.findings import run_findings
-
-    report(run_findings(out_dir))
-    from builder.stages.compress import compress
-
-    report(compress(out_dir, progress=Bars(quiet)))
-
-    if not no_timelapse and not no_pretrain:
-        from builder.stages.timelapse import run_timelapse
-
-        report(run_timelapse(out_dir, Bars(quiet)))
+    for stage in PIPELINE[1:]:
+        if stage.name == "timelapse" and no_timelapse or stage.pretrained_only and no_pretrain:
+            continue
+        report(run_stage(stage.name, out_dir, Bars(quiet)))
     others = [d for d in demo_folders(out_dir.parent) if d.resolve() != out_dir.resolve()]
     demos = sorted([out_dir, *others], key=lambda d: (d.name != DEFAULT_NAME, d.name))
     report(render_site(demos, site_dir, node_modules))

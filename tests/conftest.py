@@ -41,8 +41,7 @@ def quick_build_dir(cache: Path, out: Path, **changes: object) -> Path:
     """A build folder as `aedemo train --quick`, `export`, `findings` and (pretrained)
     `timelapse` leave it in `out`."""
     from builder.cli import reproduce_command
-    from builder.stages.export import export_models
-    from builder.stages.findings import run_findings
+    from builder.pipeline import PIPELINE, run_stage
 
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(cache, out / "data.npz")
@@ -50,12 +49,9 @@ def quick_build_dir(cache: Path, out: Path, **changes: object) -> Path:
     cfg = dataclasses.replace(TrainConfig(**QUICK), **changes)
     command = reproduce_command(None, None, None, True, cfg.seed, None, cfg.output, not cfg.pretrain)
     train(ds, cfg, out, Progress(), command=command)
-    export_models(out)
-    run_findings(out)
-    if cfg.pretrain:
-        from builder.stages.timelapse import run_timelapse
-
-        run_timelapse(out)
+    for stage in PIPELINE[1:]:   # compress is the compressed_build fixture's (it takes seconds)
+        if stage.name != "compress" and (cfg.pretrain or not stage.pretrained_only):
+            run_stage(stage.name, out)
     return out
 
 

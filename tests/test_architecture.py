@@ -114,3 +114,28 @@ def test_the_rooms_import_in_one_direction_and_without_cycles() -> None:
         visit(name, ())
     assert graph["site.theme"] == set(), "theme imports nothing of its own"
     assert "model.autoencoder" not in graph["model.rbm"]
+
+
+def test_the_pipeline_is_the_one_stage_order_everything_follows() -> None:
+    """builder/pipeline.py names the stages once: the build folder's layout, the CLI's
+    commands, the Makefile's rules and the architecture note follow it."""
+    from click.testing import CliRunner
+
+    from builder.cli import main
+    from builder.pipeline import NAMES, PIPELINE
+    from builder.records import layout
+
+    assert tuple(layout.STAGES) == NAMES, "layout.STAGES in pipeline order"
+    assert set(layout.OPTIONAL) == {s.name for s in PIPELINE if s.optional}
+    assert set(layout.DEPENDS) == {s.name for s in PIPELINE if "train" in s.reads}
+    for stage in PIPELINE:
+        assert all(NAMES.index(r) < NAMES.index(stage.name) for r in stage.reads), stage
+        result = CliRunner().invoke(main, [stage.name, "--help"])
+        assert result.exit_code == 0 and "--out" in result.output, stage.name
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for stage in PIPELINE:
+        assert re.search(rf"^\t\$\(BIN\)/aedemo {stage.name} --out ", makefile, flags=re.M), \
+            f"the Makefile has no rule running aedemo {stage.name}"
+    note = NOTES[0].read_text(encoding="utf-8")
+    places = [note.index(f"builder/stages/{n}.py") for n in NAMES]
+    assert places[:3] == sorted(places[:3]), "the note draws train, export, findings in order"

@@ -123,7 +123,8 @@ def _train_config(metrics: Metrics, cfg: CompressConfig) -> TrainConfig:
 def compress(build_dir: Path, cfg: CompressConfig = CompressConfig(),
              progress: Progress | None = None) -> dict[str, float]:
     """The stage: train the 30-D net, fit PCA-30, measure, export; switch the set in."""
-    from builder.stages.export import code_models, load_weights, reference_decode, reference_encode
+    from builder.model.reference import reference_decode, reference_encode
+    from builder.stages.export import code_models, load_weights
 
     t_start = time.perf_counter()
     build_dir = Path(build_dir)

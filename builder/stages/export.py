@@ -51,7 +51,9 @@ import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
-from builder.model.autoencoder import Autoencoder, symexp, symlog
+from builder.model.autoencoder import Autoencoder
+from builder.model.reference import (reference_decode, reference_decode_code, reference_encode,  # noqa: F401
+                                     reference_encode_code, reference_layers, unit_pictures)
 from builder.records import layout
 from builder.records.files import BuildError, npz_bytes
 from builder.records.layout import DECODER, ENCODER
@@ -79,61 +81,6 @@ def producer_version() -> str:
         return importlib.metadata.version("aedemo")
     except importlib.metadata.PackageNotFoundError:
         return "0.1.0"
-
-
-# --- the numpy reference -----------------------------------------------------
-
-
-def reference_decode(model: Autoencoder, u: np.ndarray) -> np.ndarray:
-    """What `decoder.onnx` computes, in numpy: (n, 2) display coordinates → (n, 784) float32.
-
-    Evaluated in float64 like the graph, then rounded to float32.
-    """
-    return model.decode(symexp(np.asarray(u, np.float64))).astype(np.float32)
-
-
-def reference_layers(model: Autoencoder, u: np.ndarray) -> list[np.ndarray]:
-    """What `decoder.onnx`'s outputs `layer1…` hold: the decoder's hidden activations at
-    (n, 2) display coordinates, float32 (n, width) each, evaluated in float64."""
-    h, out = symexp(np.asarray(u, np.float64)), []
-    for i in range(model.n_enc, len(model.W) - 1):
-        h = model.activation(i, h @ model.W[i].astype(np.float64) + model.b[i])
-        out.append(h.astype(np.float32))
-    return out
-
-
-def unit_pictures(model: Autoencoder, u: np.ndarray, n_layers: int = 2) -> dict[str, np.ndarray]:
-    """What each unit of the decoder's first `n_layers` hidden layers draws alone (see the
-    module docstring), at its largest activation over the display points `u (n, 2)`."""
-    acts, out = reference_layers(model, u), {}
-    first = model.n_enc
-    for k in range(n_layers):
-        a = acts[k].astype(np.float64)
-        value = np.array([np.median(col[col > 0]) if np.any(col > 0) else 0.0 for col in a.T])  # when firing
-        h = np.diag(value)                                        # one unit on per row
-        for i in range(first + k + 1, len(model.W)):
-            h = model.activation(i, h @ model.W[i].astype(np.float64) + model.b[i])
-        grey = np.rint(np.clip(h, 0.0, 1.0) * 255.0).astype(np.uint8)
-        out[f"layer{k + 1}"] = np.where(value[:, None] > 0, grey, 0).astype(np.uint8)
-        out[f"value{k + 1}"] = value.astype(np.float32)
-    return out
-
-
-def reference_encode(model: Autoencoder, images: np.ndarray) -> np.ndarray:
-    """What `encoder.onnx` computes: (n, 784) images → (n, 2) float32 display coordinates."""
-    return symlog(model.encode(np.asarray(images, np.float64))).astype(np.float32)
-
-
-def reference_decode_code(model: Autoencoder, z: np.ndarray) -> np.ndarray:
-    """What a decoder exported with `plane=False` computes (the 30-D one): (n, code) codes
-    → (n, 784) float32, evaluated in float64."""
-    return model.decode(np.asarray(z, np.float64)).astype(np.float32)
-
-
-def reference_encode_code(model: Autoencoder, images: np.ndarray) -> np.ndarray:
-    """What an encoder exported with `plane=False` computes: (n, 784) images → (n, code)
-    float32 codes, evaluated in float64."""
-    return model.encode(np.asarray(images, np.float64)).astype(np.float32)
 
 
 # --- building the graphs -----------------------------------------------------

@@ -346,7 +346,8 @@ def compute(decode: Decode, encode: Encode, u: np.ndarray, label: np.ndarray, te
 
 def run_findings(build_dir: Path, cfg: FindingsConfig = FindingsConfig()) -> dict:
     """The stage: compute the findings of `build_dir`'s model and switch `findings.json` in."""
-    from builder.stages.export import load_weights, reference_decode, reference_encode
+    from builder.model.reference import reference_decode, reference_encode
+    from builder.stages.export import load_weights
 
     build_dir = Path(build_dir)
     manifest = layout.Manifest.read(build_dir)

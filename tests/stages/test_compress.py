@@ -26,7 +26,7 @@ from builder.records.files import BuildError, json_bytes
 from builder.records.metrics import Metrics
 from builder.site.render import render_site
 from builder.stages.compress import CompressConfig, compress, noisy, pca_reconstruct
-from builder.stages.export import reference_decode_code, reference_encode_code
+from builder.model.reference import reference_decode_code, reference_encode_code
 
 
 def _result(build: Path) -> Compression:

@@ -104,7 +104,7 @@ def test_the_stage_is_deterministic_and_part_of_the_set(quick_build: Path, tmp_p
 
     copy = tmp_path / "b"
     shutil.copytree(quick_build, copy)
-    findings.find(copy)
+    findings.run_findings(copy)
     assert (copy / layout.FINDINGS).read_bytes() == (quick_build / layout.FINDINGS).read_bytes()
     m = layout.Manifest.read(copy)
     assert m.current("findings") and layout.is_complete(copy)

@@ -306,7 +306,7 @@ def test_a_changed_template_is_re_rendered_and_a_broken_one_keeps_the_old_site(
 
         running.edit("decoder/index.html", "</title>", " · serve check 1</title>")
         line = running.expect(r"changed: re-rendered")
-        assert line.startswith("index.html changed: re-rendered site/ in ")
+        assert line.startswith("decoder/index.html changed: re-rendered site/ in ")
         assert "serve check 1</title>" in running.page()
 
         running.edit("decoder/index.html", "</title>", "</title>{% if %}")
@@ -320,7 +320,7 @@ def test_a_changed_template_is_re_rendered_and_a_broken_one_keeps_the_old_site(
             assert request(running.origin, "/aedemo/" + script)[0] == 200, script
 
         running.edit("decoder/index.html", " · serve check 1</title>{% if %}", " · serve check 2</title>")
-        running.expect(r"^index\.html changed: re-rendered")
+        running.expect(r"^decoder/index\.html changed: re-rendered")
         assert "serve check 2</title>" in running.page()
 
         assert running.interrupt() == 0
@@ -341,7 +341,7 @@ def test_the_served_page_decodes_and_shows_a_re_render_on_reload(browser, fake_b
         tab.wait_first_image()
         assert tab.js("() => aedemo.decode(0.3, -0.2).then(a => a.length)") == 784
         running.edit("decoder/index.html", "</title>", " · served again</title>")
-        running.expect(r"^index\.html changed: re-rendered")
+        running.expect(r"^decoder/index\.html changed: re-rendered")
         tab.page.reload()
         tab.wait_first_image()
         assert tab.page.title().endswith(" · served again")

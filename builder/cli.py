@@ -251,9 +251,7 @@ def train_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
 @fail_cleanly
 def export_cmd(out_dir: Path | None) -> None:
     """Export weights.npz to decoder.onnx and encoder.onnx, checked against numpy."""
-    from builder.stages.export import export_models
-
-    report(export_models(out_dir or BUILD_ROOT / DEFAULT_NAME))
+    report(run_stage("export", out_dir or BUILD_ROOT / DEFAULT_NAME))
 
 
 @main.command("findings")
@@ -262,9 +260,7 @@ def export_cmd(out_dir: Path | None) -> None:
 def findings_cmd(out_dir: Path | None) -> None:
     """Measure what the page's story tells (split classes, transitions, translation,
     confusions) from the exported model and the points; write findings.json."""
-    from builder.stages.findings import run_findings
-
-    report(run_findings(out_dir or BUILD_ROOT / DEFAULT_NAME))
+    report(run_stage("findings", out_dir or BUILD_ROOT / DEFAULT_NAME))
 
 
 @main.command("compress")
@@ -274,9 +270,7 @@ def findings_cmd(out_dir: Path | None) -> None:
 def compress_cmd(out_dir: Path | None, quiet: bool) -> None:
     """Train the 30-D autoencoder beside the 2-D one, fit PCA-30, measure the denoising
     curves; write compress.json, weights30.npz, decoder30.onnx, encoder30.onnx, pca.npz."""
-    from builder.stages.compress import compress
-
-    report(compress(out_dir or BUILD_ROOT / DEFAULT_NAME, progress=Bars(quiet)))
+    report(run_stage("compress", out_dir or BUILD_ROOT / DEFAULT_NAME, Bars(quiet)))
 
 
 @main.command("timelapse")
@@ -286,9 +280,7 @@ def compress_cmd(out_dir: Path | None, quiet: bool) -> None:
 def timelapse_cmd(out_dir: Path | None, quiet: bool) -> None:
     """Train the no-pretraining twin (same config, seed and schedule, random init) and
     export the training checkpoints' decoders; write timelapse.npz and timelapse.json."""
-    from builder.stages.timelapse import run_timelapse
-
-    report(run_timelapse(out_dir or BUILD_ROOT / DEFAULT_NAME, Bars(quiet)))
+    report(run_stage("timelapse", out_dir or BUILD_ROOT / DEFAULT_NAME, Bars(quiet)))
 
 
 @main.command("render")

@@ -1,6 +1,7 @@
 """The build's stages, in order, written once.
 
-`aedemo build` runs the stages after train in this order (`run_stage`); the test fixtures
+`aedemo build` runs the stages after train in this order, and each stage's own command runs
+it, through `run_stage` (the one place that calls the stages' entries); the test fixtures
 build through it too; `tests/test_architecture.py` checks that the build folder's layout
 (`layout.STAGES`, `layout.OPTIONAL`), the Makefile's rules and the docs agree with it. Train
 comes first and is run by the CLI itself (it needs the data set and the flags); every other

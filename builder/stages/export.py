@@ -52,7 +52,7 @@ import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
 from builder.model.autoencoder import Autoencoder
-from builder.model.reference import (reference_decode, reference_decode_code, reference_encode,  # noqa: F401
+from builder.model.reference import (reference_decode, reference_decode_code, reference_encode,
                                      reference_encode_code, reference_layers, unit_pictures)
 from builder.records import layout
 from builder.records.files import BuildError, npz_bytes

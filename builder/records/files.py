@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +24,58 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 class BuildError(Exception):
     """A problem with the user's input or flags; the CLI prints it as one line."""
+
+
+MAX_JSON_DEPTH = 64  # no build record nests deeper than about 6; this bounds the parser's recursion
+MAX_JSON_DIGITS = 40  # digits of an integer literal; no record holds a larger count
+
+
+def parse_json(data: bytes, where: str) -> Any:
+    """The one JSON parser of every record: UTF-8 text, nesting at most `MAX_JSON_DEPTH`,
+    finite numbers only (no NaN, Infinity or 1e400), integers of at most `MAX_JSON_DIGITS`
+    digits. Anything else is one `BuildError` naming `where`; never a traceback."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BuildError(f"{where}: not UTF-8 text (byte {e.start})") from None
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:  # bracket depth outside strings, before the recursive parser sees it
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    if deepest > MAX_JSON_DEPTH:
+        raise BuildError(f"{where}: not valid JSON (nested {deepest} deep; at most {MAX_JSON_DEPTH})")
+
+    def number(literal: str) -> float:
+        value = float(literal)
+        if not math.isfinite(value):
+            raise ValueError(f"number out of range: {literal[:20]}")
+        return value
+
+    def integer(literal: str) -> int:
+        if len(literal.lstrip("-")) > MAX_JSON_DIGITS:
+            raise ValueError(f"integer with {len(literal)} digits")
+        return int(literal)
+
+    def constant(name: str) -> None:
+        raise ValueError(f"{name} is not a number")
+
+    try:
+        return json.loads(text, parse_float=number, parse_int=integer, parse_constant=constant)
+    except (ValueError, RecursionError) as e:  # JSONDecodeError is a ValueError
+        raise BuildError(f"{where}: not valid JSON ({str(e)[:120]})") from None
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

@@ -69,7 +69,7 @@ EXPORT_FILES = (DECODER, ENCODER, UNITS)
 COMPRESS_FILES = (COMPRESS, WEIGHTS30, DECODER30, ENCODER30, PCA)
 STAGES = {"train": TRAIN_FILES, "export": EXPORT_FILES, "findings": (FINDINGS,),
           "compress": COMPRESS_FILES, "timelapse": (TIMELAPSE, TIMELAPSE_JSON)}
-DEPENDS = {"export": (WEIGHTS,), "findings": (WEIGHTS, POINTS, DIGITS),  # training files each read
+DEPENDS = {"export": (WEIGHTS,), "findings": (WEIGHTS, METRICS, POINTS, DIGITS),  # training files each read
            "compress": (WEIGHTS, METRICS, DIGITS), "timelapse": (WEIGHTS, METRICS, HISTORY)}
 # A folder without these is complete: its site then has no compression page, no time-lapse.
 OPTIONAL = ("compress", "timelapse")

@@ -137,6 +137,7 @@ def model_summary(metrics: Metrics, n_points: int, n_digits: int) -> dict:
     return {
         "encoder": " → ".join(str(s) for s in arch.sizes),
         "decoder": " → ".join(str(s) for s in reversed(arch.sizes)),
+        "sizes": [int(s) for s in arch.sizes],  # the encoder's layer sizes, input to code (the opening's strip)
         "hidden": unit(arch.hidden),
         "code": unit(arch.code),
         "output": unit(arch.output),

@@ -45,6 +45,7 @@
     viewReset: $('view-reset'),
   };
   const chips = [...document.querySelectorAll('.chip')];
+  const OVERLAYS = ['grid', 'drift', 'smooth', 'unfamiliar'];
 
   // ---------------------------------------------------------------- state
 
@@ -105,7 +106,16 @@
   const story = lib.story.create({
     config, rt, root: $('story'), planeElement: plane, view, plane: drawing, points: () => points, stamps,
     nearest: preview.nearest, pad, point: moveTo, line: setStrip, closeLine: closeStrip, lineShown: strip.snapshot,
-    changed: invalidate, fail,
+    changed: invalidate, fail, starting: () => undo.starting(),
+  });
+  const undo = lib.undo.create({
+    stamps, padEmpty: () => $('pad').dataset.empty === 'true', clearPad: pad.clear, point: preview.point, moveTo,
+    quiet: () => sharing.quiet(), fail,
+  });
+  const disclosures = lib.disclosures.create({ root: document });
+  const scrolly = lib.scrolly.create({
+    root: $('story'), stage: document.querySelector('.stage'),
+    run: (action) => story.run(action), busy: () => story.state().running !== null,
   });
   const lapse = lib.lapse.create({
     root: $('lapse'), rt, config, lazy: lib.lazy.create(config.lazy), card: document.querySelector('.model-card'), side: SIDE,
@@ -137,6 +147,9 @@
     restore: (list) => stamps.restore(list, false),
     drawStill: (g) => drawing.drawScene(g, scene(false)),
     ready: () => view.ok,
+    extra: lib.viewlink.bind({
+      view, overlays, toggle: toggleOverlay, names: OVERLAYS, disclosures, range: () => range, notice: (text) => sharing.notice(text),
+    }),
   });
 
   // ---------------------------------------------------------------- wiring
@@ -182,6 +195,7 @@
   /** The fitted view, and nothing the story dimmed, ringed or trailed. */
   function resetView() {
     story.reset();
+    undo.restore();
     view.resetView();
   }
 
@@ -221,7 +235,7 @@
   /** One overlay on or off (a map switches the other off): every toggle shows what is on. */
   function toggleOverlay(name) {
     overlays.toggle(name);
-    for (const n of ['grid', 'drift', 'smooth', 'unfamiliar']) buttons[n].setAttribute('aria-pressed', String(overlays.isOn(n)));
+    for (const n of OVERLAYS) buttons[n].setAttribute('aria-pressed', String(overlays.isOn(n)));
   }
 
   function toggleClass(chip) {
@@ -315,6 +329,7 @@
   // ---------------------------------------------------------------- public API
 
   window.aedemo = lib.api.create({ rt, config, timings, view, drawing, overlays, preview, stamps, strip, pad, story, lapse, input, sharing });
+  window.aedemo.layout = { stop: scrolly.current, readingLine: scrolly.readingLine, open: disclosures.open };
 
   // ---------------------------------------------------------------- start
 
@@ -373,6 +388,7 @@
     pad.enable();
     for (const b of [buttons.drift, buttons.unfamiliar, buttons.padClear, buttons.padRandom]) b.disabled = false;
     preview.redraw();   // draw the nearest digits of what is shown now
+    overlays.settle();  // the overlays a link switched on that need the encoder
     story.enable('encoder');
     updateButtons();
     requestFrame();

@@ -161,5 +161,5 @@
     };
   }
 
-  return { create };
+  return { create, ZOOM_LIMITS };
 })();

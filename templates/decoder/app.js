@@ -236,6 +236,7 @@
   function toggleOverlay(name) {
     overlays.toggle(name);
     for (const n of OVERLAYS) buttons[n].setAttribute('aria-pressed', String(overlays.isOn(n)));
+    $('drift-legend').hidden = !overlays.isOn('drift');
   }
 
   function toggleClass(chip) {

@@ -41,7 +41,7 @@
     grid: $('grid-toggle'), drift: $('drift-toggle'), smooth: $('smooth-toggle'), unfamiliar: $('unfamiliar-toggle'),
     iterate: $('iterate'),
     link: $('copy-link'), png: $('download'), clear: $('clear'),
-    padClear: $('pad-clear'), padRandom: $('pad-random'), stripClose: $('strip-close'),
+    padClear: $('pad-clear'), padRandom: $('pad-random'), stripClose: $('strip-close'), strip: $('strip-toggle'),
     viewReset: $('view-reset'),
   };
   const chips = [...document.querySelectorAll('.chip')];
@@ -113,10 +113,7 @@
     quiet: () => sharing.quiet(), fail,
   });
   const disclosures = lib.disclosures.create({ root: document });
-  const scrolly = lib.scrolly.create({
-    root: $('story'), stage: document.querySelector('.stage'),
-    run: (action) => story.run(action), busy: () => story.state().running !== null,
-  });
+  const scrolly = lib.scrolly.create({ root: $('story'), stage: document.querySelector('.stage'), run: story.run, busy: () => story.state().running !== null });
   const lapse = lib.lapse.create({
     root: $('lapse'), rt, config, lazy: lib.lazy.create(config.lazy), card: document.querySelector('.model-card'), side: SIDE,
   });
@@ -343,6 +340,7 @@
   buttons.padClear.addEventListener('click', pad.clear);
   buttons.padRandom.addEventListener('click', pad.randomDigit);
   buttons.stripClose.addEventListener('click', closeStrip);
+  buttons.strip.addEventListener('click', () => buttons.strip.setAttribute('aria-pressed', String(input.setLineMode(!input.lineMode()))));
   buttons.viewReset.addEventListener('click', resetView);
   $('pad').addEventListener('pointerdown', story.touched);   // drawing stops the story's shift
 
@@ -373,10 +371,10 @@
     status.hide();
     plane.removeAttribute('aria-busy');
     hint.textContent = matchMedia('(pointer: coarse)').matches
-      ? 'Tap to stamp \u00b7 pinch to zoom \u00b7 two fingers to pan \u00b7 double-tap to reset'
-      : 'Click to stamp \u00b7 Shift-drag for a strip \u00b7 scroll to zoom \u00b7 '
+      ? 'Tap to stamp \u00b7 pinch to zoom \u00b7 two fingers to pan \u00b7 double-tap to reset \u00b7 Strip, then drag, for a strip'
+      : 'Click to stamp \u00b7 Shift-drag (or Strip) for a strip \u00b7 scroll to zoom \u00b7 '
         + 'Alt-drag to pan \u00b7 double-click to reset';
-    for (const b of [buttons.grid, buttons.smooth, buttons.link, buttons.png]) b.disabled = false;
+    for (const b of [buttons.grid, buttons.smooth, buttons.link, buttons.png, buttons.strip]) b.disabled = false;
     if (!sharing.restoreFromHash()) sharing.restoreKept();
     if (preview.idle()) want(input.cursor() || centre());
     story.enable('decoder');

@@ -118,11 +118,16 @@
         if (!got) return false;
         disclosures.setOpen(got.open);
         for (const n of overlayNames) if (overlays.isOn(n) !== got.on.includes(n)) toggle(n);
-        if (got.view && view.ok) {
-          const scale = view.clampScale((view.scale / view.zoom()) * got.view.zoom);
-          const [c1, c2] = got.view.centre;
-          view.setView(scale, view.w / 2 - scale * c1, view.h / 2 + scale * c2);
-        }
+        const [c1, c2] = got.view ? got.view.centre : [0, 0];
+        const apply = (frames) => {   // the view takes a zoom once it has its size (a frame may be needed)
+          if (!view.ok && frames > 0) {
+            requestAnimationFrame(() => apply(frames - 1));
+          } else if (view.ok) {
+            const scale = view.clampScale((view.scale / view.zoom()) * got.view.zoom);
+            view.setView(scale, view.w / 2 - scale * c1, view.h / 2 + scale * c2);
+          }
+        };
+        if (got.view) apply(600);
         const text = notice(got);
         if (text) say(text);
         return true;

@@ -71,7 +71,7 @@ def action_points(tab: Tab, site: Site, action: str) -> list:
         return s["codes"]
     if action == "iterate":
         return tab.js("() => aedemo.plane.paths().at(-1)")
-    return [tab.js("() => aedemo.pad.marker().u")]
+    return [tab.js("() => aedemo.plane.marker()")]
 
 
 def boxes(tab: Tab, stop_id: str) -> dict:
@@ -179,7 +179,7 @@ def test_axe_finds_no_serious_violation(browser, lsite, page, layout):
 
 def state(tab: Tab) -> dict:
     return tab.js("""() => ({
-      view: aedemo.plane.view(), dimmed: aedemo.plane.dimmed(), rings: aedemo.plane.rings(), trail: aedemo.plane.trail(),
+      view: (({scale, ox, oy, zoom}) => ({scale, ox, oy, zoom}))(aedemo.plane.view()), dimmed: aedemo.plane.dimmed(), rings: aedemo.plane.rings(), trail: aedemo.plane.trail(),
       stamps: aedemo.plane.stamps().map(s => [s.u1, s.u2]), paths: aedemo.plane.paths().length,
       pad: document.getElementById('pad').dataset.empty, strip: document.getElementById('strip').hidden,
       toast: document.getElementById('toast').hidden,

@@ -30,7 +30,7 @@ def pixels_of(a: np.ndarray, where: str) -> tuple[np.ndarray, int]:
         a = a.reshape(len(a), 28, 28)
     if not (a.ndim == 3 or a.ndim == 4 and a.shape[3] in (3, 4)) or 0 in a.shape[1:]:
         raise BuildError(f"{where}: images of shape {a.shape}; expected {SHAPES}")
-    if a.dtype.kind not in "ui" or a.dtype.kind == "b":
+    if a.dtype.kind not in "ui":
         raise BuildError(f"{where}: pixels are {a.dtype}; expected integers 0–255 (uint8)")
     a = np.asarray(a)
     if a.size and (a.min() < 0 or a.max() > 255):
@@ -65,9 +65,10 @@ def load_array(path: Path, what: str = "a NumPy .npy file") -> np.ndarray:
 
 
 def npy_files(folder: Path) -> tuple[list[Path], list[Path]]:
-    """The `.npy` files of `folder` in sorted order, and the other files (skipped)."""
+    """The `.npy` files of `folder` in the sorted order of their class names, and the other
+    files (skipped)."""
     files = [p for p in listing(folder) if p.is_file()]
-    npy = [p for p in files if p.suffix.lower() == ".npy" and not is_hidden(p.name)]
+    npy = sorted((p for p in files if p.suffix.lower() == ".npy" and not is_hidden(p.name)), key=class_name)
     return npy, [p for p in files if p not in npy]
 
 
@@ -86,6 +87,10 @@ def read_npy_split(folder: Path, known: tuple[str, ...] | None = None
     if not files:
         raise BuildError(f"{folder}: no .npy files; expected one .npy file per class ({SHAPES})")
     names = tuple(class_name(p) for p in files) if known is None else known
+    if len(set(class_name(p) for p in files)) < len(files):
+        twice = next(p for p in files if [class_name(q) for q in files].count(class_name(p)) > 1)
+        raise BuildError(f"{twice}: a second file of class {class_name(twice)!r} in {folder}; "
+                         "expected one .npy file per class")
     xs, ys, inverted, places = [], [], 0, {}
     for path in files:
         if class_name(path) not in names:

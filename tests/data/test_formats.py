@@ -12,58 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from PIL import Image, ImageDraw
+from factories import CLASSES, PER_CLASS, synthetic_shapes, write_image_folders
+from PIL import Image
 
 from builder import data
 from builder.cli import main
 from builder.data import convert
 from builder.model.training import QUICK, TrainConfig, fit
 from builder.records.files import BuildError
-
-CLASSES = ("circle", "cross", "square", "triangle")
-H, W = 30, 36  # the synthetic images' size: not 28×28, not square
-PER_CLASS = 12
-
-
-def draw(shape: str, rng: np.random.Generator) -> np.ndarray:
-    """One colour image uint8 (H, W, 3) of `shape`: ink on a light or a dark background."""
-    light = rng.random() < 0.5
-    bg = tuple(int(v) for v in (rng.integers(200, 256, 3) if light else rng.integers(0, 40, 3)))
-    ink = tuple(int(v) for v in (rng.integers(0, 60, 3) if light else rng.integers(180, 256, 3)))
-    img = Image.new("RGB", (W, H), bg)
-    d = ImageDraw.Draw(img)
-    x0, y0 = int(rng.integers(3, 9)), int(rng.integers(3, 7))
-    x1, y1 = W - int(rng.integers(3, 9)), H - int(rng.integers(3, 7))
-    width = int(rng.integers(2, 5))
-    if shape == "circle":
-        d.ellipse((x0, y0, x1, y1), outline=ink, width=width)
-    elif shape == "square":
-        d.rectangle((x0, y0, x1, y1), outline=ink, width=width)
-    elif shape == "triangle":
-        d.polygon([((x0 + x1) // 2, y0), (x1, y1), (x0, y1)], outline=ink, width=width)
-    else:
-        d.line((x0, y0, x1, y1), fill=ink, width=width)
-        d.line((x0, y1, x1, y0), fill=ink, width=width)
-    return np.asarray(img)
-
-
-def synthetic(seed: int = 5) -> dict[str, np.ndarray]:
-    """{class: uint8 (PER_CLASS, H, W, 3)} of drawn shapes in colour."""
-    rng = np.random.default_rng(seed)
-    return {c: np.stack([draw(c, rng) for _ in range(PER_CLASS)]) for c in CLASSES}
-
-
-def write_folders(root: Path, images: dict[str, np.ndarray], extra: bool = True) -> Path:
-    for c, batch in images.items():
-        (root / c).mkdir(parents=True)
-        for i, a in enumerate(batch):
-            Image.fromarray(a).save(root / c / f"{i:03d}.png")
-    if extra:   # what a real folder holds besides the images: skipped and counted
-        (root / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
-        (root / CLASSES[0] / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
-        (root / "README").write_text("drawn shapes\n")
-    return root
-
 
 def write_npy(root: Path, images: dict[str, np.ndarray]) -> Path:
     root.mkdir(parents=True)
@@ -102,7 +58,7 @@ def weights(ds: data.Dataset) -> list[bytes]:
 
 @pytest.fixture(scope="module")
 def shapes() -> dict[str, np.ndarray]:
-    return synthetic()
+    return synthetic_shapes()
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +66,7 @@ def layouts(shapes: dict[str, np.ndarray], tmp_path_factory: pytest.TempPathFact
     """The same synthetic set read from each kind of layout (no test split: the hold-out)."""
     tmp = tmp_path_factory.mktemp("layouts")
     found = {
-        "images": data.load(write_folders(tmp / "shapes", shapes), tmp),
+        "images": data.load(write_image_folders(tmp / "shapes", shapes), tmp),
         "npy": data.load(write_npy(tmp / "npy" / "shapes", shapes), tmp),
         "npz": data.load(write_npz(tmp / "shapes.npz", shapes), tmp),
     }
@@ -164,8 +120,8 @@ def test_every_layout_trains_the_same_weights(layouts: dict[str, data.Dataset]) 
 def test_train_and_test_pairs_in_every_layout(shapes: dict[str, np.ndarray], tmp_path: Path) -> None:
     train = {c: b[:9] for c, b in shapes.items()}
     test = {c: b[9:] for c, b in shapes.items()}
-    write_folders(tmp_path / "f" / "train", train, extra=False)
-    write_folders(tmp_path / "f" / "test", test, extra=False)
+    write_image_folders(tmp_path / "f" / "train", train, extra=False)
+    write_image_folders(tmp_path / "f" / "test", test, extra=False)
     write_npy(tmp_path / "n" / "train", train)
     write_npy(tmp_path / "n" / "test", test)
     x_test = np.concatenate(list(test.values()))
@@ -243,7 +199,7 @@ def one_line_failure(tmp: Path, target: Path, *more: str) -> str:
 
 
 def test_unreadable_and_truncated_images(shapes: dict[str, np.ndarray], tmp_path: Path) -> None:
-    root = write_folders(tmp_path / "s", shapes)
+    root = write_image_folders(tmp_path / "s", shapes)
     bad = root / "square" / "005.png"
     bad.write_bytes(bad.read_bytes()[:60])
     assert f"{bad}: unreadable or truncated image" in one_line_failure(tmp_path, root)
@@ -300,7 +256,7 @@ def test_labels_that_are_not_integers(shapes: dict[str, np.ndarray], tmp_path: P
 
 
 def test_a_class_with_fewer_than_two_images(shapes: dict[str, np.ndarray], tmp_path: Path) -> None:
-    root = write_folders(tmp_path / "s", shapes)
+    root = write_image_folders(tmp_path / "s", shapes)
     for p in sorted((root / "cross").glob("*.png"))[1:]:
         p.unlink()
     line = one_line_failure(tmp_path, root)
@@ -319,7 +275,7 @@ def test_npz_without_its_arrays_and_a_bad_format_flag(shapes: dict[str, np.ndarr
     path = tmp_path / "a.npz"
     np.savez(path, images=np.zeros((3, 784), np.uint8))
     assert "holds images; expected x_train and y_train" in one_line_failure(tmp_path, path)
-    root = write_folders(tmp_path / "s", shapes)
+    root = write_image_folders(tmp_path / "s", shapes)
     assert "not a file; --format npz reads one .npz file" in one_line_failure(tmp_path, root, "--format", "npz")
     assert "train-images-idx3-ubyte: file not found" in one_line_failure(tmp_path, root, "--format", "idx")
 
@@ -331,7 +287,7 @@ def test_broken_gzip_csv(tmp_path: Path) -> None:
 
 
 def test_format_flag_and_names(shapes: dict[str, np.ndarray], tmp_path: Path) -> None:
-    root = write_folders(tmp_path / "Shapes", shapes)
+    root = write_image_folders(tmp_path / "Shapes", shapes)
     assert data.detect(root) == "images" and data.short_name(root) == "Shapes"
     assert data.short_name(tmp_path / "fashion-mnist_train.csv.gz") == "fashion-mnist"
     with pytest.raises(BuildError, match="one .npy file; expected the folder"):

@@ -49,7 +49,9 @@ EXPECTED = ("a folder of IDX files, of class folders of PNG or JPEG images or of
 
 
 def detect(path: Path) -> str:
-    """The kind of data `path` holds (one of `FORMATS`)."""
+    """The kind of data `path` holds (one of `FORMATS`), looked for in this order: a `.npz`
+    or `.csv` file; a folder of IDX files, of `.npy` files, of class folders (or `train/`
+    and `test/`), of a CSV file or pair."""
     if not path.exists():
         raise BuildError(f"--data {path}: not found; expected {EXPECTED}")
     if path.is_file():
@@ -65,10 +67,10 @@ def detect(path: Path) -> str:
         return "idx"
     if is_npy_folder(path):
         return "npy"
+    if split_folders(path) or class_folders(path)[0]:
+        return "images"   # a labels.csv beside class folders is skipped and counted
     if any(is_csv(p) for p in path.iterdir() if p.is_file()):
         return "csv"
-    if split_folders(path) or class_folders(path)[0]:
-        return "images"
     raise BuildError(f"--data {path}: no IDX files, .npy files, CSV files or class folders found; "
                      f"expected {EXPECTED}")
 

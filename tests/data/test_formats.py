@@ -280,6 +280,12 @@ def test_npz_without_its_arrays_and_a_bad_format_flag(shapes: dict[str, np.ndarr
     assert "train-images-idx3-ubyte: file not found" in one_line_failure(tmp_path, root, "--format", "idx")
 
 
+def test_classes_flag_names_every_class(shapes: dict[str, np.ndarray], tmp_path: Path) -> None:
+    root = write_image_folders(tmp_path / "s", shapes)
+    line = one_line_failure(tmp_path, root, "--classes", "a,b,c")
+    assert line == "Error: --classes: 3 names for the 4 classes of s (circle, cross, square, triangle)"
+
+
 def test_broken_gzip_csv(tmp_path: Path) -> None:
     path = tmp_path / "d.csv.gz"
     path.write_bytes(b"\x1f\x8b\x08\x00 broken")

@@ -96,8 +96,10 @@ def test_names_and_classes_flags() -> None:
     with pytest.raises(BuildError, match="--name"):
         build_folder(None, "../evil", None)
     assert parse_classes("a, b,c,d,e,f,g,h,i,j")[:3] == ("a", "b", "c")
-    with pytest.raises(BuildError, match="--classes: expected 10"):
-        parse_classes("a,b")
+    assert parse_classes("a,b") == ("a", "b")   # one name per class: checked against the data
+    for bad in ("a", "a,,c", ",".join("abcdefghijk")):
+        with pytest.raises(BuildError, match="--classes: expected 2 to 10 non-empty names"):
+            parse_classes(bad)
 
 
 def test_known_idx_folder_brings_its_class_names(tmp_path: Path) -> None:

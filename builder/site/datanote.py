@@ -32,12 +32,13 @@ def data_note(data: DataInfo) -> list[str]:
         sentences.append(
             f"Every {w['noun']} was made 28\u00d728 grey the same way: its brightness (luminance), "
             "fitted into the 28\u00d728 square keeping its proportions (each pixel the average of "
-            "the area it covers), centred on black, and inverted when its border was light, so "
-            f"that the ink is light on black as in MNIST; {inverted}.")
+            "the area it covers), centred on black, and inverted when its border was light (its "
+            "outermost pixels brighter than mid-grey on average), so that the ink is light on "
+            f"black as in MNIST; {inverted}.")
     else:
         sentences.append(f"The {w['nouns']} are used as the data set stores them, 28\u00d728 grey.")
     if data.skipped:
         k = data.skipped
-        sentences.append(f"{k:,} {'file' if k == 1 else 'files'} beside them that "
-                         f"{'is' if k == 1 else 'are'} not {w['nouns']} {'was' if k == 1 else 'were'} skipped.")
+        sentences.append(f"1 file beside them that is not {w['a_noun']} was skipped." if k == 1 else
+                         f"{k:,} files beside them that are not {w['nouns']} were skipped.")
     return sentences

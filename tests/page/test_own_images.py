@@ -55,7 +55,8 @@ def test_the_page_speaks_the_data_sets_words(shapes_site: tuple[Path, Path, str]
     for name in CLASSES:
         assert name in text
     assert "The 16 test images were held out of the 160: 10 % of each class, drawn at random with seed 0" in text
-    assert f"inverted when its border was light, so that the ink is light on black as in MNIST; {d['inverted']} of the 160 were inverted." in text
+    assert ("inverted when its border was light (its outermost pixels brighter than mid-grey on average), "
+            f"so that the ink is light on black as in MNIST; {d['inverted']} of the 160 were inverted.") in text
     assert "3 files beside them that are not images were skipped." in text
 
 

@@ -1,7 +1,7 @@
 # aedemo: `make site` builds the page into site/, `make test` runs every test,
 # `make serve` previews site/ as GitHub Pages serves it.
 # Options: make site DATA=/usr/share/datasets/fashion-mnist SEED=1 EPOCHS=100 OUTPUT=relu
-#          make site DATA=path/to/my-images (class folders of PNG/JPEG, .npy, .npz, .csv)
+#          make site DATA=path/to/my-images (class folders of PNG/JPEG, .npy, .npz, .csv; FORMAT=csv to say which)
 # `make site-all` builds MNIST and Fashion-MNIST into one site.
 
 PYTHON  ?= python3
@@ -19,7 +19,8 @@ NAME    ?= $(if $(DATA),$(shell basename $(DATA) | sed -E 's/\.gz$$//; s/\.(csv|
 BUILD   := build/$(NAME)
 DEMOS   ?= $(BUILD)
 
-TRAIN_ARGS := $(if $(DATA),--data $(DATA) --name $(NAME)) $(if $(SEED),--seed $(SEED)) \
+TRAIN_ARGS := $(if $(DATA),--data $(DATA) --name $(NAME)) $(if $(FORMAT),--format $(FORMAT)) \
+              $(if $(SEED),--seed $(SEED)) \
               $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(OUTPUT),--output $(OUTPUT))
 # Each stage's sources are whole rooms of builder/ (docs/architecture.md), never files
 # listed by hand: what every stage shares (the model, the records, the data sets), its own

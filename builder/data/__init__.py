@@ -27,20 +27,21 @@ from pathlib import Path
 from builder.data.arrays import is_npy_folder, load_npy, load_npz, npy_source_files
 from builder.data.cache import CACHE_FORMAT, cache_bytes, read_cache, source_key
 from builder.data.dataset import (DIGITS, FASHION_CLASSES, HOLDOUT_SEED, KNOWN_SETS, N_CLASSES, PIXELS,
-                                  SPLITS, TEST_FRACTION, Dataset, content_fingerprint, finish,
+                                  TEST_FRACTION, Dataset, content_fingerprint, finish,
                                   holdout_mask, stratified_test_mask)
 from builder.data.idx import IDX_FILES, idx_files, is_idx_folder, load_idx, parse_idx, read_idx_pair
 from builder.data.images import class_folders, load_images, source_files as image_source_files, split_folders
 from builder.data.npm import digit_files, load_npm_digits, read_digit_file
-from builder.data.table import csv_files, csv_source_files, is_csv, load_csv
+from builder.data.table import csv_source_files, is_csv, load_csv
 from builder.data.table import short_name as csv_short_name
 from builder.records.files import BuildError
 
 __all__ = [
     "CACHE_FORMAT", "DIGITS", "FASHION_CLASSES", "FORMATS", "HOLDOUT_SEED", "IDX_FILES", "KNOWN_SETS",
-    "N_CLASSES", "PIXELS", "SPLITS", "TEST_FRACTION", "Dataset", "cache_bytes", "content_fingerprint",
+    "N_CLASSES", "PIXELS", "TEST_FRACTION", "Dataset", "cache_bytes", "content_fingerprint",
     "detect", "digit_files", "holdout_mask", "load", "load_cached", "load_idx", "load_npm_digits",
-    "parse_idx", "read_cache", "read_digit_file", "read_idx_pair", "short_name", "stratified_test_mask",
+    "parse_idx", "read_cache", "read_digit_file", "read_idx_pair", "short_name", "source_key", "sources",
+    "stratified_test_mask",
 ]
 
 FORMATS = ("idx", "images", "npy", "npz", "csv")

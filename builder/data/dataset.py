@@ -30,12 +30,6 @@ FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
 KNOWN_SETS = {"fashion-mnist": ("Fashion-MNIST", FASHION_CLASSES), "mnist": ("MNIST", DIGITS)}
 FINGERPRINT_FORMAT = b"aedemo data 1"  # hashed first: a new definition gives new fingerprints
 
-SPLITS = {  # DataInfo.split: how the test images were chosen (the card says it in these words)
-    "given": "the data set's own test split",
-    "holdout": "a seeded, stratified hold-out",
-    "even": "evenly spaced within each class",
-}
-
 
 @dataclass(frozen=True)
 class Dataset:
@@ -51,7 +45,7 @@ class Dataset:
     classes: tuple[str, ...] = DIGITS
     fingerprint: str = ""  # sha256 over the pixels and labels (`content_fingerprint`)
     kind: str = "npm"  # npm, idx, images, npy, npz, csv
-    split: str = "even"  # a key of SPLITS
+    split: str = "even"  # the test split: given (the source's own), holdout (seeded, stratified), even (npm)
     converted: bool = False  # made 28×28 grey by `convert` (the new kinds), not used as stored
     inverted: int = 0  # images inverted by the conversion (light border)
     skipped: int = 0  # files beside the data that are not data (.DS_Store, README)

@@ -300,3 +300,23 @@ def test_format_flag_and_names(shapes: dict[str, np.ndarray], tmp_path: Path) ->
         data.detect(write_npy(tmp_path / "n", shapes) / "cross.npy")
     ds = data.load(root, tmp_path, fmt="images")
     assert ds.name == "Shapes" and ds.classes == CLASSES
+
+
+def test_jpeg_palette_and_16_bit_images_are_read_like_png(shapes: dict[str, np.ndarray], tmp_path: Path) -> None:
+    """The same drawings as JPEG (lossy: close, not equal), as palette PNG and 16-bit grey PNG."""
+    png = data.load(write_image_folders(tmp_path / "png", shapes, extra=False), tmp_path)
+    for c, batch in shapes.items():
+        (tmp_path / "jpg" / c).mkdir(parents=True)
+        for i, a in enumerate(batch):
+            Image.fromarray(a).save(tmp_path / "jpg" / c / f"{i:03d}.JPG", quality=95)
+    jpg = data.load(tmp_path / "jpg", tmp_path)
+    assert jpg.classes == png.classes and np.array_equal(jpg.y_train, png.y_train)
+    assert np.abs(jpg.x_train - png.x_train).mean() < 0.02 and jpg.inverted == png.inverted
+    grey = np.asarray(Image.fromarray(shapes["circle"][0]).convert("L"))
+    Image.fromarray(grey).convert("P").save(tmp_path / "p.png")
+    Image.fromarray(grey.astype(np.uint16) * 257).save(tmp_path / "i16.png")
+    expected, _ = convert.image_to_mnist(Image.fromarray(grey))
+    from builder.data.images import read_image
+    for name in ("p.png", "i16.png"):
+        got, _ = read_image(tmp_path / name)
+        assert np.array_equal(got, expected.reshape(-1)), name

@@ -320,3 +320,24 @@ def test_jpeg_palette_and_16_bit_images_are_read_like_png(shapes: dict[str, np.n
     for name in ("p.png", "i16.png"):
         got, _ = read_image(tmp_path / name)
         assert np.array_equal(got, expected.reshape(-1)), name
+
+
+@pytest.mark.parametrize("given", ["shapes", "Fashion-MNIST", "mnist_train.csv", "fashion-mnist_train.csv.gz",
+                                   "digits.npz", "a.train.csv", "doodles"])
+def test_the_makefile_names_a_build_as_aedemo_does(tmp_path: Path, given: str) -> None:
+    """`make site DATA=PATH` trains into build/NAME: the Makefile's NAME is the CLI's name."""
+    import shutil
+    import subprocess
+
+    from conftest import ROOT
+
+    from builder.cli import build_folder
+
+    if shutil.which("make") is None:
+        pytest.skip("no make")
+    probe = tmp_path / "probe.mk"
+    probe.write_text(f"include {ROOT / 'Makefile'}\nprobe-name:\n\t@echo $(NAME)\n")
+    path = tmp_path / "data" / given
+    made = subprocess.run(["make", "-s", "--no-print-directory", "-f", str(probe), "probe-name", f"DATA={path}"],
+                          cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    assert Path("build") / made == build_folder(None, None, path)

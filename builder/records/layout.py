@@ -24,7 +24,7 @@ set as it was (its `.next` files are removed by the next stage); one killed afte
 is completed by the next reader (`Manifest.read`), so no reader ever sees a mix.
 
 `manifest.json` holds, per stage, the sha256 of each file it wrote and of the inputs
-it was made from: train's data (the content fingerprint of the source files), the
+it was made from: train's data (the fingerprint of its pixels and labels), the
 training files each later stage read (`DEPENDS`). Train drops every later record, so
 files made from older weights are no longer part of the set; `verified` refuses any
 file whose bytes differ from the manifest or whose stage read other training files,

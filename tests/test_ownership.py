@@ -214,3 +214,33 @@ def test_an_old_leftover_with_a_users_file_is_kept(build: Path, jail: Path) -> N
     before = tree(jail)
     one_line(render(build, site), ".site.old", "not a leftover of aedemo")
     assert tree(jail) == before
+
+
+# ---------------------------------------------------------------- 5. the runtime's version
+
+
+def fake_runtime(jail: Path, version: object) -> Path:
+    """node_modules with onnxruntime-web's real files and a package.json of `version`."""
+    modules = jail / "node_modules"
+    package = modules / "onnxruntime-web"
+    package.mkdir(parents=True)
+    (package / "dist").symlink_to(NODE_MODULES / "onnxruntime-web" / "dist", target_is_directory=True)
+    (package / "package.json").write_text(json.dumps({"name": "onnxruntime-web", "version": version}))
+    return modules
+
+
+@pytest.mark.parametrize("version", ["/../../../../decoy/pwn", "1.22.0 */ alert(1) /*", "../1.2.3",
+                                     "1.2.3/x", '1.2.3"', "", 1.22, None, "1.2"])
+def test_a_runtime_version_that_is_not_a_version_is_one_line(build: Path, jail: Path, version: object) -> None:
+    modules = fake_runtime(jail, version)
+    before = tree(jail)
+    one_line(cli("render", build, "--site", jail / "site", "--node-modules", modules),
+             str(modules / "onnxruntime-web" / "package.json"), "not a version number")
+    assert tree(jail) == before and not (jail / "site").exists()
+
+
+@pytest.mark.parametrize("version", ["1.22.0", "1.23.0-dev.20250101-abc123", "0.0.1"])
+def test_versions_of_npm_pass(version: str) -> None:
+    from builder.records.files import package_version
+
+    assert package_version(json.dumps({"version": version}).encode(), "package.json") == version

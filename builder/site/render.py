@@ -70,7 +70,7 @@ import numpy as np
 
 from builder.records import layout
 from builder.records.compress import Compression
-from builder.records.files import BuildError
+from builder.records.files import BuildError, package_version
 from builder.records.metrics import Metrics
 from builder.site import modelpack
 from builder.site.card import card_context, installed_versions
@@ -564,10 +564,7 @@ def _read_ort(package: Path) -> tuple[str, list[bytes]]:
     pkg = package / "package.json"
     if not pkg.is_file():
         raise BuildError(f"{pkg} not found — run `npm ci`")
-    try:
-        version = str(json.loads(pkg.read_text(encoding="utf-8"))["version"])
-    except (json.JSONDecodeError, KeyError, TypeError) as e:
-        raise BuildError(f"{pkg}: no version ({e})") from None
+    version = package_version(pkg.read_bytes(), str(pkg))   # checked: it becomes a path and text
     files = []
     for name in ORT_FILES:
         path = package / "dist" / name

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from builder.records import layout
-from builder.records.files import BuildError
+from builder.records.files import BuildError, parse_json
 from builder.records.metrics import Malformed, floats_at, field_at
 
 FORMAT = 1
@@ -90,7 +90,7 @@ class Compression:
     @classmethod
     def read(cls, path: Path, data: bytes) -> "Compression":
         try:
-            obj = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise BuildError(f"{path}: not valid JSON ({e}): run `aedemo compress`") from None
+            obj = parse_json(data, str(path))
+        except BuildError as e:
+            raise BuildError(f"{e}: run `aedemo compress`") from None
         return cls.from_json(obj, str(path))

@@ -22,7 +22,6 @@ decodes with them; `export` turns them into ONNX).
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import zipfile
@@ -33,7 +32,7 @@ import numpy as np
 
 from builder.model.autoencoder import Autoencoder, symlog
 from builder.model.evaluation import knn_accuracy
-from builder.records.files import BuildError, npz_bytes
+from builder.records.files import BuildError, npz_bytes, parse_json, read_npz
 
 F32 = np.float32
 LEVELS = 65535  # uint16 quantisation steps over a moment's bounding box
@@ -138,9 +137,9 @@ class History:
     def from_bytes(cls, data: bytes, where: object) -> "History":
         """The one validating reader; `BuildError` naming `where` and what to rerun."""
         try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as f:
-                meta = json.loads(str(f["meta"]))
-                if meta.get("format") != FORMAT:
+            with read_npz(data, str(where)) as f:
+                meta = parse_json(str(f["meta"]).encode("utf-8", "surrogateescape"), f"{where} (meta)")
+                if not isinstance(meta, dict) or meta.get("format") != FORMAT:
                     raise ValueError(f"expected format {FORMAT}")
                 weights = tuple(
                     Autoencoder([np.asarray(f[f"c{j}_W{i}"]) for i in range(n)],

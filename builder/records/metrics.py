@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from builder.records.files import BuildError
+from builder.records.files import BuildError, parse_json
 
 
 @dataclass(frozen=True)
@@ -89,15 +89,15 @@ class Metrics:
             raise BuildError(f"{where}: missing or malformed field {e}") from None
 
     @classmethod
-    def read(cls, path: Path, text: str | None = None) -> "Metrics":
-        """`from_json` of the file at `path` (or of `text`, its content already read)."""
+    def read(cls, path: Path, text: str | bytes | None = None) -> "Metrics":
+        """`from_json` of the file at `path` (or of `text`, its content already read),
+        parsed by the bounded `parse_json`."""
         try:
-            obj = json.loads(path.read_text(encoding="utf-8") if text is None else text)
+            data = path.read_bytes() if text is None else text if isinstance(text, bytes) \
+                else text.encode("utf-8", "surrogateescape")
         except FileNotFoundError:
             raise BuildError(f"{path} not found: run `aedemo train`") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise BuildError(f"{path}: not valid JSON ({e})") from None
-        return cls.from_json(obj, str(path))
+        return cls.from_json(parse_json(data, str(path)), str(path))
 
 
 class Malformed(Exception):

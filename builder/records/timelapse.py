@@ -6,7 +6,6 @@ ONNX decoders) and the committed seed spread of `make bench` (`bench_spread`,
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from builder.model.autoencoder import Autoencoder
-from builder.records.files import BuildError
+from builder.records.files import BuildError, parse_json, read_npz
 from builder.records.metrics import Metrics
 
 FORMAT = 1
@@ -47,8 +46,8 @@ class Timelapse:
     @classmethod
     def read(cls, data: bytes, where: object) -> "Timelapse":
         try:
-            obj = json.loads(data.decode("utf-8"))
-            if obj.get("format") != FORMAT:
+            obj = parse_json(data, str(where))
+            if not isinstance(obj, dict) or obj.get("format") != FORMAT:
                 raise ValueError(f"expected format {FORMAT}")
             scores = [Scores(float(s["test_mse"]), float(s["knn5"]),
                              tuple(float(d) for d in s["dead_units"]), float(s["dead_share"]),
@@ -70,8 +69,8 @@ def bench_spread(metrics: Metrics, path: Path = BENCH_RECORD) -> dict | None:
     if not path.is_file():
         return None
     try:
-        rec = json.loads(path.read_text(encoding="utf-8"))
-        if rec.get("format") != FORMAT:
+        rec = parse_json(path.read_bytes(), str(path))
+        if not isinstance(rec, dict) or rec.get("format") != FORMAT:
             raise ValueError(f"expected format {FORMAT}")
         same = (rec["data"] == {"name": metrics.data.name, "source": metrics.data.source}
                 and rec["config"] == {k: v for k, v in metrics.config.items() if k != "seed"})
@@ -89,7 +88,7 @@ def read_twin(data: bytes, where: object) -> tuple[np.ndarray, Autoencoder, dict
     """`timelapse.npz` → twin codes (n_test, 2), the twin net, the ONNX decoders by name
     (`checkpoint0`…, `twin_decoder`); BuildError naming `where`."""
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as f:
+        with read_npz(data, str(where)) as f:
             names = set(f.files)
             n = sum(1 for k in names if k.startswith("twin_W"))
             output = str(f["twin_output"])

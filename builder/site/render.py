@@ -59,9 +59,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-import io
 import json
-import zipfile
 from pathlib import Path
 from typing import Sequence
 
@@ -70,7 +68,7 @@ import numpy as np
 
 from builder.records import layout
 from builder.records.compress import Compression
-from builder.records.files import BuildError, package_version
+from builder.records.files import BuildError, package_version, parse_json, read_npz
 from builder.records.metrics import Metrics
 from builder.site import modelpack
 from builder.site.card import card_context, installed_versions
@@ -94,7 +92,7 @@ CODE30 = 30         # the compression page's wider code
 
 def render_site(
     build_dirs: Path | Sequence[Path], site_dir: Path, node_modules: Path,
-    templates: Path = TEMPLATES,
+    templates: Path = TEMPLATES, switch_lock=None,
 ) -> dict:
     """Render one page per build folder into `site_dir` (replaced atomically).
 
@@ -129,7 +127,7 @@ def render_site(
     out[".nojekyll"] = b""
     out[MARKER] = marker_bytes(out)
 
-    with replace_site(site_dir, inputs) as tmp:
+    with replace_site(site_dir, inputs, switch_lock) as tmp:   # serve's lock: the switch only
         for rel in sorted(out):
             path = tmp / rel
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,7 +165,7 @@ def _read_demo(build_dir: Path, versions: dict[str, str]) -> dict:
     manifest (one set, made by train and export from it) and validated."""
     manifest = layout.Manifest.read(build_dir)
     read = lambda name: layout.verified(build_dir, manifest, name)  # noqa: E731
-    metrics = Metrics.read(build_dir / layout.METRICS, read(layout.METRICS).decode("utf-8"))
+    metrics = Metrics.read(build_dir / layout.METRICS, read(layout.METRICS))
     classes = list(metrics.data.classes)
     points = _read_npz(build_dir / layout.POINTS, read(layout.POINTS), ("u", "label", "test", "pca"))
     u, label, test = _check_points(build_dir / layout.POINTS, points, len(classes))
@@ -260,8 +258,8 @@ def _read_timelapse(build_dir: Path, read, u_test: np.ndarray, y_test: np.ndarra
 def _read_findings(path: Path, data: bytes) -> dict:
     """`findings.json`, checked for the parts the story reads."""
     try:
-        f = json.loads(data.decode("utf-8"))
-        if f.get("format") != 1:
+        f = parse_json(data, str(path))
+        if not isinstance(f, dict) or f.get("format") != 1:
             raise ValueError("format")
         for key in ("split", "transitions", "translation", "mixed", "roundtrip", "method"):
             f[key]  # noqa: B018 - presence
@@ -293,11 +291,11 @@ def _units_payload(path: Path, units: dict[str, np.ndarray]) -> dict:
 
 def _read_npz(path: Path, data: bytes, names: tuple[str, ...]) -> dict[str, np.ndarray]:
     """The arrays `names` of an `.npz` file's bytes; `BuildError` naming the file."""
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as f:
-            return {name: np.asarray(f[name]) for name in names}
-    except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-        raise BuildError(f"{path}: cannot read arrays {', '.join(names)} ({e})") from None
+    f = read_npz(data, str(path))   # bounded: headers checked before anything is allocated
+    missing = [name for name in names if name not in f]
+    if missing:
+        raise BuildError(f"{path}: cannot read arrays {', '.join(names)} (no {missing[0]})")
+    return {name: f[name] for name in names}
 
 
 def _data_file(env: jinja2.Environment, out: dict[str, bytes], key: str, value: object,

@@ -27,7 +27,7 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Any, ContextManager, Iterable, Iterator, Mapping
 
 from builder.records.files import BuildError, parse_json
 from builder.records.layout import plain_name, read_small
@@ -166,8 +166,12 @@ def clean_leftovers(target: Path) -> None:
 
 
 @contextlib.contextmanager
-def replace_site(site: Path, inputs: Iterable[Path]) -> Iterator[Path]:
+def replace_site(site: Path, inputs: Iterable[Path],
+                 switch_lock: ContextManager[Any] | None = None) -> Iterator[Path]:
     """Yield an empty temporary folder beside `site`; on success it becomes `site`.
+
+    `switch_lock` (a lock of `aedemo serve`) is held for the switch alone: the last
+    check and the two renames.
 
     `site` is checked first (`check_site`) and again just before the switch. The marker
     is written into the temporary folder before anything else, so a leftover is always
@@ -187,10 +191,11 @@ def replace_site(site: Path, inputs: Iterable[Path]) -> Iterator[Path]:
         (tmp / MARKER).write_bytes(marker_bytes({}))
         yield tmp
         tmp.chmod(0o755)
-        check_site(site, inputs)
-        if target.exists():
-            os.replace(target, old)
-        os.replace(tmp, target)
+        with switch_lock or contextlib.nullcontext():
+            check_site(site, inputs)
+            if target.exists():
+                os.replace(target, old)
+            os.replace(tmp, target)
         if old.exists() and _is_leftover(old):
             shutil.rmtree(old)
     finally:   # the folder mkdtemp made for this render: ours, whatever it holds now

@@ -28,7 +28,6 @@ are smooth and the same seed gives the same bytes.
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import time
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from builder.model.evaluation import knn_accuracy, pca_basis
 from builder.model.training import Progress, TrainConfig, fit
 from builder.records import layout
 from builder.records.compress import Compression, FourModels
-from builder.records.files import BuildError, json_bytes, npz_bytes
+from builder.records.files import BuildError, json_bytes, npz_bytes, read_npz
 from builder.records.metrics import Metrics
 
 F32 = np.float32
@@ -138,7 +137,7 @@ def compress(build_dir: Path, cfg: CompressConfig = CompressConfig(),
     if ds is None:
         raise BuildError(f"{cache}: missing, or not the data this build was trained on: "
                          f"run `aedemo train --out {build_dir}` again")
-    with np.load(io.BytesIO(read(layout.DIGITS))) as d:
+    with read_npz(read(layout.DIGITS), str(build_dir / layout.DIGITS)) as d:
         if not np.array_equal(d["x_test"], ds.x_test):
             raise BuildError(f"{build_dir / layout.DIGITS} is not the test split of {cache}: run `aedemo train`")
     layout.ensure_writable(build_dir)

@@ -354,6 +354,8 @@ def load_weights(path: Path, data: bytes | None = None,
         raise BuildError(f"{path}: not found (train the model first)") from None
     except (OSError, EOFError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as e:
         raise BuildError(f"{path}: not an aedemo weights file ({type(e).__name__}: {e})") from None
+    except BuildError as e:   # the archive itself (records.files.read_npz)
+        raise BuildError(f"{path}: not an aedemo weights file ({str(e).split(': ', 1)[-1]})") from None
     if model.sizes[-1] != code_size:
         raise BuildError(f"{path}: the code has {model.sizes[-1]} units; the page needs a "
                          f"{code_size}-D code ({'→'.join(map(str, model.sizes))} given)")

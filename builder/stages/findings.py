@@ -40,7 +40,6 @@ randomness at all, sorted output.
 from __future__ import annotations
 
 import dataclasses
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -49,7 +48,7 @@ import numpy as np
 
 from builder.model.evaluation import knn_predict
 from builder.records import layout
-from builder.records.files import BuildError, json_bytes
+from builder.records.files import BuildError, json_bytes, read_npz
 from builder.records.metrics import Metrics
 
 Decode = Callable[[np.ndarray], np.ndarray]  # (n, 2) display coordinates → (n, 784) images
@@ -353,8 +352,9 @@ def run_findings(build_dir: Path, cfg: FindingsConfig = FindingsConfig()) -> dic
     manifest = layout.Manifest.read(build_dir)
     read = lambda name: layout.verified(build_dir, manifest, name)  # noqa: E731
     model, _ = load_weights(build_dir / layout.WEIGHTS, read(layout.WEIGHTS))
-    metrics = Metrics.read(build_dir / layout.METRICS, read(layout.METRICS).decode("utf-8"))
-    with np.load(io.BytesIO(read(layout.POINTS))) as p, np.load(io.BytesIO(read(layout.DIGITS))) as d:
+    metrics = Metrics.read(build_dir / layout.METRICS, read(layout.METRICS))
+    with read_npz(read(layout.POINTS), str(build_dir / layout.POINTS)) as p, \
+            read_npz(read(layout.DIGITS), str(build_dir / layout.DIGITS)) as d:
         u, label, test = p["u"], p["label"], p["test"]
         x_test, y_test = d["x_test"], d["y_test"]
     if x_test.shape[1] != SIDE * SIDE:

@@ -75,7 +75,7 @@ from builder.site.card import card_context, installed_versions
 from builder.site.compression_page import compression_context
 from builder.site.page_scripts import BOOT, COMPRESSION_SCRIPTS, HEAD, LAZY, SCRIPTS, STYLE_SHEETS
 from builder.site.sitedir import MARKER, check_site, marker_bytes, replace_site
-from builder.site.story import plural, pretraining_sentence, story_context, with_article, words
+from builder.site.story import plural, pretraining_sentence, story_of_record, with_article, words
 from builder.site.theme import COLOURS, PALETTE, UNIT_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: builder/site/render.py
@@ -180,7 +180,7 @@ def _read_demo(build_dir: Path, versions: dict[str, str]) -> dict:
     lapse = _read_timelapse(build_dir, read, u[test], label[test], metrics) if manifest.current("timelapse") else None
     return {
         "timelapse": lapse,
-        "story": story_context(findings, classes, metrics.data.name, x_test),
+        "story": story_of_record(findings, classes, metrics.data.name, x_test, build_dir / layout.FINDINGS),
         "metrics": metrics, "classes": classes,
         "points": _points_payload(u, label),
         "digits": digits_payload,

@@ -53,7 +53,15 @@ class Timelapse:
                              tuple(float(d) for d in s["dead_units"]), float(s["dead_share"]),
                              int(s["best_epoch"]), int(s["epochs"]))
                       for s in (obj["pretrained"], obj["twin"])]
-            return cls(*scores, tuple(str(c) for c in obj["checkpoints"]), float(obj["max_abs_diff"]))
+            for s in scores:   # in range: the page divides by the MSE and shows the shares
+                if not (0 < s.test_mse < 1e6 and 0 <= s.knn5 <= 1 and 0 <= s.dead_share <= 1
+                        and all(0 <= d <= 1 for d in s.dead_units) and 1 <= s.best_epoch <= s.epochs <= 10**6):
+                    raise ValueError("a score out of range (an MSE above 0, shares in [0, 1], "
+                                     "1 ≤ best_epoch ≤ epochs)")
+            diff = float(obj["max_abs_diff"])
+            if not 0 <= diff < 1e6:
+                raise ValueError("max_abs_diff out of range")
+            return cls(*scores, tuple(str(c) for c in obj["checkpoints"]), diff)
         except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
             raise BuildError(f"{where}: not an aedemo time-lapse ({e}): run `aedemo timelapse`") from None
 

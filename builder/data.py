@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.records.files import BuildError, npz_bytes, package_version as npm_version
+from builder.records.files import BuildError, npz_bytes, parse_json, read_npz
+from builder.records.files import package_version as npm_version
 
 PIXELS = 28 * 28
 N_CLASSES = 10
@@ -248,16 +249,16 @@ def load_cached(data_dir: Path | None, package_dir: Path,
 def read_cache(cache: Path, key: str) -> Dataset | None:
     """The data set in `cache` when it holds the data with fingerprint `key`, else None."""
     try:
-        with np.load(cache, allow_pickle=False) as f:
+        with read_npz(cache.read_bytes(), str(cache)) as f:   # bounded: a broken cache is parsed anew
             if str(f["key"]) != key:
                 return None
-            meta = json.loads(str(f["meta"]))
-            if meta.get("format") != CACHE_FORMAT:
+            meta = parse_json(str(f["meta"]).encode("utf-8", "surrogateescape"), str(cache))
+            if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT:
                 return None
             arrays = {k: np.asarray(f[k]) for k in IDX_FILES}
         ds = Dataset(**arrays, name=str(meta["name"]), source=str(meta["source"]),
                      classes=tuple(str(c) for c in meta["classes"]), fingerprint=key)
-    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, BuildError):
         return None
     ok = (ds.x_train.dtype == np.float32 and ds.x_test.dtype == np.float32
           and ds.x_train.ndim == 2 and ds.x_train.shape[1:] == ds.x_test.shape[1:] == (PIXELS,)

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.records.files import BuildError, npz_bytes, parse_json, read_npz
+from builder.records.arrays import read_npz
+from builder.records.files import BuildError, npz_bytes, parse_json
 from builder.records.files import package_version as npm_version
 
 PIXELS = 28 * 28
@@ -249,13 +250,13 @@ def load_cached(data_dir: Path | None, package_dir: Path,
 def read_cache(cache: Path, key: str) -> Dataset | None:
     """The data set in `cache` when it holds the data with fingerprint `key`, else None."""
     try:
-        with read_npz(cache.read_bytes(), str(cache)) as f:   # bounded: a broken cache is parsed anew
-            if str(f["key"]) != key:
-                return None
-            meta = parse_json(str(f["meta"]).encode("utf-8", "surrogateescape"), str(cache))
-            if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT:
-                return None
-            arrays = {k: np.asarray(f[k]) for k in IDX_FILES}
+        f = read_npz(cache.read_bytes(), str(cache), ("key", "meta", *IDX_FILES))   # bounded: parsed anew if broken
+        if str(f["key"]) != key:
+            return None
+        meta = parse_json(str(f["meta"]).encode("utf-8", "surrogateescape"), str(cache))
+        if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT:
+            return None
+        arrays = {k: f[k] for k in IDX_FILES}
         ds = Dataset(**arrays, name=str(meta["name"]), source=str(meta["source"]),
                      classes=tuple(str(c) for c in meta["classes"]), fingerprint=key)
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, BuildError):

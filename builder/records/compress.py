@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from builder.records import layout
@@ -90,9 +89,5 @@ class Compression:
             raise BuildError(f"{where}: missing or malformed field {e}: run `aedemo compress`") from None
 
     @classmethod
-    def read(cls, path: Path, data: bytes) -> "Compression":
-        try:
-            obj = parse_json(data, str(path))
-        except BuildError as e:
-            raise BuildError(f"{e}: run `aedemo compress`") from None
-        return cls.from_json(obj, str(path))
+    def read(cls, data: bytes, where: str) -> "Compression":
+        return cls.from_json(parse_json(data, where), where)

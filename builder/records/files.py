@@ -13,10 +13,8 @@ import json
 import math
 import os
 import re
-import struct
 import tempfile
 import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -136,71 +134,3 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 
 def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     write_bytes_atomic(path, npz_bytes(arrays))
-
-
-MAX_NPZ_MEMBERS = 4096        # the most arrays of one build file (history: a few hundred)
-MAX_NPZ_BYTES = 1 << 30       # all arrays of one file together; the data cache is about 60 MB
-
-
-class Arrays(dict):
-    """The arrays of an `.npz` archive by name, read by `read_npz`; used like `np.load`'s
-    result (`f["u"]`, `f.files`, `with ... as f`)."""
-
-    @property
-    def files(self) -> list[str]:
-        return list(self)
-
-    def __enter__(self) -> "Arrays":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def read_npz(data: bytes, where: str) -> Arrays:
-    """Every array of an `.npz` archive's bytes, with bounds: each member's `.npy` header
-    (version 1 or 2, no object dtype) is read and its shape × item size checked against the
-    member's size and `MAX_NPZ_BYTES` before anything is allocated; at most `MAX_NPZ_MEMBERS`
-    members. A broken zip, an unknown compression method, a corrupt deflate stream or a CRC
-    mismatch is one `BuildError` naming `where`; never a traceback, never a pickle."""
-    fail = lambda why: BuildError(f"{where}: not a readable .npz archive ({why})")  # noqa: E731
-    try:
-        out = Arrays()
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            infos = z.infolist()
-            if len(infos) > MAX_NPZ_MEMBERS:
-                raise fail(f"{len(infos)} members; at most {MAX_NPZ_MEMBERS}")
-            total = 0
-            for info in infos:
-                name = info.filename.removesuffix(".npy")
-                total += info.file_size
-                if total > MAX_NPZ_BYTES:
-                    raise fail(f"more than {MAX_NPZ_BYTES} bytes of arrays")
-                with z.open(info) as f:
-                    version = np.lib.format.read_magic(f)
-                    if version == (1, 0):
-                        shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-                    elif version == (2, 0):
-                        shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-                    else:
-                        raise fail(f"{info.filename}: .npy version {version}")
-                    if dtype.hasobject or dtype.itemsize == 0:
-                        raise fail(f"{info.filename}: dtype {dtype} is not an array of numbers or text")
-                    count = math.prod(shape)
-                    size = count * dtype.itemsize
-                    if size != info.file_size - f.tell():
-                        raise fail(f"{info.filename}: shape {shape[:4]} of {dtype} needs {size} bytes, "
-                                   f"the member holds {info.file_size - f.tell()}")
-                    raw = f.read(size)
-                    if len(raw) != size or f.read(1):
-                        raise fail(f"{info.filename}: {len(raw)} bytes, expected {size}")
-                array = np.frombuffer(bytearray(raw), dtype=dtype, count=count)
-                out[name] = array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
-        return out
-    except BuildError:
-        raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, zlib.error, EOFError,
-            ValueError, TypeError, OSError, struct.error, OverflowError, MemoryError, SyntaxError, RecursionError) as e:
-        raise fail(" ".join(str(e).split())[:120] or type(e).__name__) from None
-
-

@@ -323,7 +323,7 @@ def test_corrupt_deflate_data_is_one_line(tmp_path: Path) -> None:
     (lambda b: (b / "points.npz").write_bytes((b / "points.npz").read_bytes()[:1000]),
      "points.npz does not match manifest.json"),
     (lambda b: (b / "metrics.json").write_text("{}"), "metrics.json does not match manifest.json"),
-    (lambda b: (b / "manifest.json").write_bytes(b"\x00garbage"), "manifest.json: not valid JSON"),
+    (lambda b: (b / "manifest.json").write_bytes(b"\x00garbage"), "manifest.json: not readable JSON"),
 ])
 def test_a_damaged_build_folder_is_one_line_and_the_site_stays(build: Path, tmp_path: Path, damage, needle) -> None:
     site = tmp_path / "site"

@@ -172,8 +172,9 @@ class Manifest:
         data = read_small(path)
         try:
             obj = parse_json(data, str(path))
-        except BuildError as e:
-            raise BuildError(f"{e}; run `aedemo train` again") from None
+        except BuildError as e:   # parse_json's line, led by the path: said as before
+            why = str(e)[len(str(path)) + 2:]
+            raise BuildError(f"{path}: not readable JSON ({why}); run `aedemo train` again") from None
         return cls.from_json(obj, path)
 
     def record(self, stage: str) -> StageRecord | None:

@@ -173,16 +173,71 @@ def stand_in_runtime(jail: Path) -> Path:
     return package.parent
 
 
+def _set(path: tuple, value: object):
+    """A mutation that sets one field of a JSON record (`value` may be a sentinel of LITERALS)."""
+    def mutation(data: bytes, rng: random.Random) -> tuple[bytes, str]:
+        obj = json.loads(data)
+        parent = obj
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = value
+        return _dump(obj), f"{path} = {value!r}"[:80]
+    return mutation
+
+
+def _raw(data: bytes):
+    return lambda original, rng: (data, f"{data[:20]!r}…")
+
+
+# The tamperings the issue found to end in a traceback, each once.
+KNOWN = [
+    (layout.FINDINGS, _set(("roundtrip",), None)),
+    (layout.FINDINGS, _set(("transitions", 0, "from"), 2**63)),
+    (layout.FINDINGS, _set(("split",), [{"a": 1}])),
+    (layout.TIMELAPSE_JSON, _set(("twin", "test_mse"), 0)),
+    (layout.TIMELAPSE_JSON, _set(("twin", "test_mse"), "INF")),
+    (layout.METRICS, _set(("test_mse",), "BIGFLOAT")),
+    (layout.METRICS, _set(("finetune", "best_epoch"), "BIGINT")),
+    (layout.METRICS, _raw(b"\xff\xfe{}")),
+    (layout.MANIFEST, _raw(b"[" * 100_000 + b"]" * 100_000)),
+    (layout.POINTS, lambda data, rng: mutate_npz(data, _Fixed(2))),   # a (10**10, 784) header
+]
+
+
+class _Fixed(random.Random):
+    """A generator whose randrange gives `roll` first (mutate_npz's choice of damage)."""
+
+    def __init__(self, roll: int) -> None:
+        super().__init__(0)
+        self.roll = roll
+
+    def randrange(self, *args, **kwargs):
+        if len(args) == 1 and args[0] == 8:
+            return self.roll
+        return super().randrange(*args, **kwargs)
+
+
+@pytest.mark.parametrize("name, mutation", KNOWN, ids=[f"{n}-{i}" for i, (n, _) in enumerate(KNOWN)])
+def test_the_issues_tamperings_are_one_line(quick_build: Path, jail: Path, stand_in_runtime: Path,
+                                            name: str, mutation) -> None:
+    check_mutations(quick_build, jail, stand_in_runtime, name, [mutation], must_fail=True)
+
+
 @pytest.mark.parametrize("name", RECORDS)
 def test_a_mutated_record_is_one_line_or_a_correct_site(quick_build: Path, jail: Path, stand_in_runtime: Path,
                                                         name: str) -> None:
+    check_mutations(quick_build, jail, stand_in_runtime, name, [mutate] * MUTATIONS)
+
+
+def check_mutations(quick_build: Path, jail: Path, stand_in_runtime: Path, name: str, mutations: list,
+                    must_fail: bool = False) -> None:
     build = jail / "build" / "mnist"
     shutil.copytree(quick_build, build, ignore=shutil.ignore_patterns(layout.DATA_CACHE))
     original, manifest = (build / name).read_bytes(), (build / layout.MANIFEST).read_bytes()
     rng = random.Random(f"issue 23: {name}")
     outside = {p: snapshot(p) for p in (jail / "home", stand_in_runtime)}
-    for i in range(MUTATIONS):
-        data, what = mutate(name, original, rng)
+    for i, mutation in enumerate(mutations):
+        data, what = mutation(original, rng) if mutation is not mutate else mutate(name, original, rng)
         (build / name).write_bytes(data)
         if name != layout.MANIFEST:   # the hash fixed: the mutation reaches the reader
             m = json.loads(manifest)
@@ -197,6 +252,7 @@ def test_a_mutated_record_is_one_line_or_a_correct_site(quick_build: Path, jail:
         assert result.exception is None or isinstance(result.exception, SystemExit), case
         assert "Traceback" not in result.output, case
         if result.exit_code == 0:
+            assert not must_fail, case
             assert (site / "index.html").is_file(), case
             sitedir.check_site(site, [])   # every file matches the marker: render may replace it again
         else:

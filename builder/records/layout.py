@@ -33,7 +33,7 @@ writes the folder, and only `.NAME.next` regular files of the layout's own names
 else beside them (`notes/.chapter1.next`, a user's folder) is ever touched.
 
 `manifest.json` holds, per stage, the sha256 of each file it wrote and of the inputs
-it was made from: train's data (the content fingerprint of the source files), the
+it was made from: train's data (the fingerprint of its pixels and labels), the
 training files each later stage read (`DEPENDS`). Train drops every later record, so
 files made from older weights are no longer part of the set; `verified` refuses any
 file whose bytes differ from the manifest or whose stage read other training files,

@@ -211,7 +211,9 @@ class ServeProcess:
             [sys.executable, "-c", "from builder.cli import main; main()", "serve", str(build),
              "--site", "site", "--templates", "templates", "--node-modules", str(NODE_MODULES),
              "--port", "0", *extra],
-            cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            # as a terminal's Ctrl-C finds it: a shell's background job inherits SIGINT ignored
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.out: queue.Queue[str] = queue.Queue()
         self.err: queue.Queue[str] = queue.Queue()
         self.stdout: list[str] = []

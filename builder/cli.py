@@ -381,7 +381,7 @@ def _base_path(ctx: click.Context, param: click.Parameter, value: str) -> str:
                    "reachable from other machines (a warning says so).")
 @fail_cleanly
 def serve_cmd(build_dirs: tuple[Path, ...], site_dir: Path, node_modules: Path,
-              templates_dir: Path | None, base: str, port: int, host: str) -> None:
+              templates_dir: Path | None, base: str, port: int, host: str) -> int:
     """Render the site, serve it on 127.0.0.1 under --base as GitHub Pages would, and
     re-render it (no training) when a template changes, until Ctrl-C.
 
@@ -392,8 +392,8 @@ def serve_cmd(build_dirs: tuple[Path, ...], site_dir: Path, node_modules: Path,
     demos = list(build_dirs) or demo_folders()
     if not demos:
         raise BuildError("build/: no complete build folder to serve (run `aedemo build`)")
-    serve_site(demos, site_dir, node_modules, templates_dir or TEMPLATES, base=base, host=host,
-               port=port, echo=click.echo)
+    return serve_site(demos, site_dir, node_modules, templates_dir or TEMPLATES, base=base,
+                      host=host, port=port, echo=click.echo)   # 130 after Ctrl-C
 
 
 def report(figures: dict[str, Any]) -> None:

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from builder.data.dataset import PIXELS, Dataset
-from builder.records.files import BuildError, npz_bytes
+from builder.records.arrays import read_npz
+from builder.records.files import BuildError, npz_bytes, parse_json
 
 CACHE_FORMAT = 3  # of data.npz; a cache of another format is parsed anew
 ARRAYS = ("x_train", "y_train", "x_test", "y_test")
@@ -37,18 +38,19 @@ def read_cache(cache: Path, fingerprint: str, key: str | None = None) -> Dataset
     """The data set in `cache` when it holds the data of content `fingerprint` (or, given
     `key`, of that source key), else None."""
     try:
-        with np.load(cache, allow_pickle=False) as f:
-            if key is not None and str(f["key"]) != key or key is None and str(f["fingerprint"]) != fingerprint:
-                return None
-            meta = json.loads(str(f["meta"]))
-            if meta.get("format") != CACHE_FORMAT:
-                return None
-            arrays = {k: np.asarray(f[k]) for k in ARRAYS}
-            found = str(f["fingerprint"])
+        # bounded (each header checked before allocation): a broken cache is parsed anew
+        f = read_npz(cache.read_bytes(), str(cache), ("key", "fingerprint", "meta", *ARRAYS))
+        if key is not None and str(f["key"]) != key or key is None and str(f["fingerprint"]) != fingerprint:
+            return None
+        meta = parse_json(str(f["meta"]).encode("utf-8", "surrogateescape"), str(cache))
+        if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT:
+            return None
+        arrays = {k: f[k] for k in ARRAYS}
+        found = str(f["fingerprint"])
         ds = Dataset(**arrays, name=str(meta["name"]), source=str(meta["source"]),
                      classes=tuple(str(c) for c in meta["classes"]), fingerprint=found,
                      **{k: meta[k] for k in INFO})
-    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, BuildError):
         return None
     ok = (ds.x_train.dtype == np.float32 and ds.x_test.dtype == np.float32
           and ds.x_train.ndim == 2 and ds.x_train.shape[1:] == ds.x_test.shape[1:] == (PIXELS,)

@@ -11,6 +11,7 @@ import numpy as np
 
 from builder.data.dataset import N_CLASSES, PIXELS, Dataset, class_order, make_dataset, stratified_test_mask
 from builder.records.files import BuildError
+from builder.records.files import package_version as npm_version
 
 
 def digit_files(package_dir: Path) -> list[Path]:
@@ -43,9 +44,9 @@ def read_digit_file(path: Path) -> np.ndarray:
 
 
 def package_version(package_dir: Path) -> str:
-    try:
-        return str(json.loads((package_dir / "package.json").read_text())["version"])
-    except (OSError, ValueError, KeyError):
+    try:   # checked (records.files.VERSION): it becomes text of the page
+        return npm_version((package_dir / "package.json").read_bytes(), "package.json")
+    except (OSError, BuildError):
         return "unknown"
 
 

@@ -9,7 +9,6 @@ disclosures. Desktop 1366×900 and phone 390×844 with touch, http and file://.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 from pagetools import NODE_MODULES, Site, Tab, real_site_root, rendered_site, serve
@@ -123,8 +122,6 @@ def test_each_stop_plays_beside_its_text_without_moving_the_page(browser, lsite,
                 assert r[1] >= 0 and r[3] <= b["h"], f"{action}: the stop's {name} {r} is off screen"
                 overlaps = r[0] < plane[2] and r[2] > plane[0] and r[1] < plane[3] and r[3] > plane[1]
                 assert not overlaps, f"{action}: the stop's {name} {r} is under the plane {plane}"
-            if played < 2:
-                tab.page.screenshot(path=str(Path(tab.site.root).parent / f"stop-{layout}-{mode}-{action}.png"))
             played += 1
             tab.page.locator("#view-reset").click()
             tab.wait("() => !aedemo.story.state().active")

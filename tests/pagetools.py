@@ -209,6 +209,12 @@ def browser():
         b.close()
 
 
+# The page's tools that wait until asked (templates/decoder/disclosures.js) start open in the
+# tests that use them; a Tab with `tools_open=False` sees the page as a new reader does.
+TOOLS_OPEN = """
+try { localStorage.setItem('aedemo:open', JSON.stringify(['probe', 'layers', 'maps'])); } catch (e) {}
+"""
+
 CSP_WATCH = """
 window.__cspViolations = [];
 document.addEventListener('securitypolicyviolation',
@@ -220,7 +226,7 @@ class Tab:
     """A page in its own browser context, with a fence around the network."""
 
     def __init__(self, browser, site: Site, mode: str, *, dpr: float = 1, init_script: str | None = None,
-                 route=None, url: str | None = None, viewport: dict | None = None):
+                 route=None, url: str | None = None, viewport: dict | None = None, tools_open: bool = True):
         self.site, self.mode = site, mode
         self.errors: list[str] = []
         self.foreign: list[str] = []
@@ -229,6 +235,8 @@ class Tab:
         self.context.route("**/*", functools.partial(self._route, route))
         self.context.on("request", self._on_request)
         self.context.add_init_script(CSP_WATCH)
+        if tools_open:
+            self.context.add_init_script(TOOLS_OPEN)
         if init_script:
             self.context.add_init_script(init_script)
         self.page = self.context.new_page()

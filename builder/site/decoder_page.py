@@ -22,7 +22,7 @@ from builder.site import navigation
 from builder.site.assets import data_file, model_file
 from builder.site.card import card_context
 from builder.site.compression_page import CompressionParts, read_compression
-from builder.site.payloads import digits_payload, layer_outputs, points_payload, units_payload
+from builder.site.payloads import digits_payload, layer_outputs, points_payload, typical_rms_gap, units_payload
 from builder.site.story import plural, story_of_record, with_article
 from builder.site.theme import COLOURS, PALETTE, UNIT_NAMES
 from builder.site.timelapse_section import TimelapseSection, read_timelapse, timelapse_files
@@ -45,6 +45,7 @@ class Demo:
     card: dict[str, Any]  # card.card_context
     compression: CompressionParts | None  # None: `aedemo compress` never ran here
     timelapse: TimelapseSection | None  # None: `aedemo timelapse` never ran here
+    real_gap: float  # payloads.typical_rms_gap of the test images: the Unfamiliar legend's yardstick
 
 
 def read_demo(folder: BuildFolder, versions: dict[str, str]) -> Demo:
@@ -65,6 +66,7 @@ def read_demo(folder: BuildFolder, versions: dict[str, str]) -> Demo:
         card=card_context(metrics, points, len(decoder.data), versions),
         compression=read_compression(folder, metrics, images, points) if folder.has("compress") else None,
         timelapse=read_timelapse(folder, u[test], label[test]) if folder.current("timelapse") else None,
+        real_gap=typical_rms_gap(images.x),
     )
 
 
@@ -111,6 +113,7 @@ def render_decoder(env: jinja2.Environment, out: dict[str, bytes], shared: dict,
         "side": IMAGE_SIDE,
         "ortVersion": ort_version,
         "lazy": lazy,
+        "realGap": round(demo.real_gap, 4),
     }
     html = env.get_template("decoder/index.html").render(
         series=navigation.series(links[current], "decoder"),
@@ -138,6 +141,7 @@ def model_summary(metrics: Metrics, n_points: int, n_digits: int) -> dict:
     return {
         "encoder": " → ".join(str(s) for s in arch.sizes),
         "decoder": " → ".join(str(s) for s in reversed(arch.sizes)),
+        "sizes": [int(s) for s in arch.sizes],  # the encoder's layer sizes, input to code (the opening's strip)
         "hidden": unit(arch.hidden),
         "code": unit(arch.code),
         "output": unit(arch.output),

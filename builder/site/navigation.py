@@ -3,17 +3,22 @@ switcher (one page per build folder)."""
 
 from __future__ import annotations
 
-# key, file, title: the series' pages of one demo, in reading order (part 2 onwards)
-SERIES = (("decoder", "index.html", "The decoder"), ("compression", "compression.html", "Compression and denoising"))
+# key, file, title, line: the series' parts of one demo, in reading order. Part 1, the
+# encoder's scatter, has no page of its own: it is the plane of the decoder page.
+SERIES = (
+    ("encoder", None, "The encoder's scatter",
+     "every image at the two numbers the encoder gives it: the plane on the decoder page"),
+    ("decoder", "index.html", "The decoder", "point anywhere on that plane and see what the decoder draws there"),
+    ("compression", "compression.html", "Compression and denoising",
+     "how much of an image survives a code of 2 or of 30 numbers, against PCA, on noisy and damaged input"),
+)
 
 
 def series(link: dict, current: str) -> list[dict]:
-    """The series' pages of one demo (both in its folder), for the navigation; none when
-    the demo has only the decoder page."""
-    if not link["compression"]:
-        return []
-    return [{"title": title, "href": href, "current": key == current, "part": i + 2}
-            for i, (key, href, title) in enumerate(SERIES)]
+    """The series' parts of one demo (its pages in its folder), for the navigation; the
+    compression part only when the demo has that page."""
+    return [{"title": title, "href": href, "line": line, "current": key == current, "part": i + 1}
+            for i, (key, href, title, line) in enumerate(SERIES) if key != "compression" or link["compression"]]
 
 
 def switcher(links: list[dict], current: int, up: str, page: str) -> list[dict]:

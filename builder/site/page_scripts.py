@@ -16,7 +16,7 @@ SCRIPTS = (
     "shared/marks.js", "shared/transforms.js", "decoder/maps.js", "decoder/lazy.js",
     # the page's parts
     "shared/status.js", "decoder/view.js", "decoder/plane.js", "decoder/overlays.js", "decoder/stamps.js", "decoder/strip.js", "decoder/layers.js", "decoder/preview.js", "decoder/probe.js",
-    "decoder/padpanel.js", "decoder/story.js", "timelapse/timelapse.js", "decoder/input.js", "decoder/sharelink.js", "decoder/api.js",
+    "decoder/padpanel.js", "decoder/story.js", "decoder/undo.js", "decoder/scrolly.js", "decoder/disclosures.js", "decoder/viewlink.js", "timelapse/timelapse.js", "decoder/input.js", "decoder/sharelink.js", "decoder/api.js",
     # state, frame loop, wiring
     "decoder/app.js",
 )
@@ -52,6 +52,7 @@ STYLE_SHEETS = (
     "decoder/plane.css",          # the plane, the preview, the strip, the pad panel
     "shared/chrome.css",          # status line, about, scores, footer, the narrow-screen rules
     "decoder/story.css",          # the story, the layers and the probe kit
+    "decoder/scrolly.css",        # the story beside the sticky plane, the opening, the disclosures
     "timelapse/timelapse.css",    # "Watch the map form"
     "compression/compression.css",  # the series bar and the compression page
 )

@@ -126,3 +126,13 @@ def timelapse_payload(h: History, twin: Twin, u_test: np.ndarray, y_test: np.nda
     }
     kept = f"checkpoint{h.checkpoint.tolist().index(kept_moment)}"
     return payload, {k: models[k] for k in sorted(models) if k != kept}
+
+
+def typical_rms_gap(x: np.ndarray, limit: int = 1000) -> float:
+    """The median RMS pixel distance from a real image to its nearest other real image, over
+    the first `limit` rows of `x` (n, d): the Unfamiliar map's legend compares with it."""
+    v = np.asarray(x[:limit], np.float64)
+    sq = (v**2).sum(1)
+    d2 = sq[:, None] - 2 * v @ v.T + sq[None]
+    np.fill_diagonal(d2, np.inf)
+    return float(np.median(np.sqrt(np.maximum(d2.min(1), 0.0) / v.shape[1])))

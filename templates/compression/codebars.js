@@ -4,16 +4,21 @@
  * config.codeHi), from a zero line; behind each bar a faint band from the unit's low to
  * its high value over the test images. Pressing or dragging on the chart sets the unit
  * under the pointer to the value at the pointer's height (within the scale) and reports
- * it through onEdit(unit, value); the caller decodes the edited code.
+ * it through onEdit(unit, value); the caller decodes the edited code. The canvas is one
+ * focusable slider (role="slider" in the page): Left and Right pick the unit (outlined
+ * while focused), Up and Down change it by KEY_STEP of the scale (PageUp/PageDown: five
+ * steps), Home and End set it to the scale's ends; aria-valuenow is the picked unit's value.
  *
- * Owns: the code shown, which units were edited, the unit being dragged. May touch: the
- * canvas it is handed (its size, pixels, pointer events, data-edited and aria-valuetext).
+ * Owns: the code shown, which units were edited, the unit being dragged, the unit picked
+ * by the keys. May touch: the canvas it is handed (its size, pixels, pointer and key
+ * events, data-edited, aria-valuenow/min/max and aria-valuetext).
  */
 'use strict';
 
 (window.AEDEMO_LIB = window.AEDEMO_LIB || {}).codeBars = (() => {
   const HEIGHT = 160;   // CSS pixels
   const PAD = 6;        // CSS pixels above and below the bars
+  const KEY_STEP = 0.05; // of the scale, per Up or Down
 
   /** `lo`, `hi`: each unit's range; `theme`: config.theme; `onEdit(unit, value)`. */
   function create({ canvas, lo, hi, theme, onEdit }) {
@@ -22,6 +27,7 @@
     let code = null;              // Float32Array(n) shown, or null
     const edited = new Set();
     let dragging = null;          // pointer id while a bar is dragged
+    let picked = 0;               // the unit the keys change
     const g = canvas.getContext('2d');
 
     function size() {
@@ -47,6 +53,12 @@
         const top = Math.min(y(code[j]), y(0));
         g.fillRect(j * w + 2, top, w - 4, Math.max(1, Math.abs(y(code[j]) - y(0))));
       }
+      if (document.activeElement === canvas) {
+        g.strokeStyle = theme.mark;
+        g.lineWidth = 2;
+        g.strokeRect(picked * w + 1, 1, w - 2, HEIGHT - 2);
+        g.lineWidth = 1;
+      }
       g.strokeStyle = theme.axisLine;
       g.beginPath();
       g.moveTo(0, y(0) + 0.5);
@@ -63,15 +75,48 @@
       return [unit, Math.fround(scale * Math.max(-1, Math.min(1, 1 - 2 * t)))];
     }
 
+    /** The slider's values: the picked unit's value on the scale. */
+    function announce(text) {
+      canvas.setAttribute('aria-valuemin', (-scale).toFixed(2));
+      canvas.setAttribute('aria-valuemax', scale.toFixed(2));
+      if (code) canvas.setAttribute('aria-valuenow', code[picked].toFixed(2));
+      if (text) canvas.setAttribute('aria-valuetext', text);
+    }
+
+    function setUnit(unit, value) {
+      code[unit] = Math.fround(Math.max(-scale, Math.min(scale, value)));
+      edited.add(unit);
+      picked = unit;
+      announce(`unit ${unit + 1} of ${n} set to ${code[unit].toFixed(2)}`);
+      draw();
+      onEdit(unit, code[unit]);
+    }
+
     function edit(event) {
       if (!code) return;
       const [unit, value] = at(event);
-      code[unit] = value;
-      edited.add(unit);
-      canvas.setAttribute('aria-valuetext', `unit ${unit + 1} set to ${value.toFixed(2)}`);
-      draw();
-      onEdit(unit, value);
+      setUnit(unit, value);
     }
+
+    canvas.addEventListener('keydown', (event) => {
+      if (!code) return;
+      const step = KEY_STEP * scale;
+      const change = { ArrowUp: step, ArrowDown: -step, PageUp: 5 * step, PageDown: -5 * step }[event.key];
+      if (event.key === 'ArrowLeft' || event.key === 'ArrowRight') {
+        picked = Math.max(0, Math.min(n - 1, picked + (event.key === 'ArrowRight' ? 1 : -1)));
+        announce(`unit ${picked + 1} of ${n}: ${code[picked].toFixed(2)}`);
+        draw();
+      } else if (change !== undefined) {
+        setUnit(picked, code[picked] + change);
+      } else if (event.key === 'Home' || event.key === 'End') {
+        setUnit(picked, event.key === 'End' ? scale : -scale);
+      } else {
+        return;
+      }
+      event.preventDefault();
+    });
+    canvas.addEventListener('focus', draw);
+    canvas.addEventListener('blur', draw);
 
     canvas.addEventListener('pointerdown', (event) => {
       if (!code || dragging !== null) return;
@@ -90,6 +135,7 @@
     function set(values) {
       code = values ? Float32Array.from(values) : null;
       edited.clear();
+      announce(null);
       draw();
     }
 
@@ -98,6 +144,7 @@
       code: () => (code ? Float32Array.from(code) : null),
       edited: () => [...edited].sort((a, b) => a - b),
       dragging: () => dragging !== null,
+      picked: () => picked,
       scale,
     };
   }

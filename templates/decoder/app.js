@@ -41,10 +41,11 @@
     grid: $('grid-toggle'), drift: $('drift-toggle'), smooth: $('smooth-toggle'), unfamiliar: $('unfamiliar-toggle'),
     iterate: $('iterate'),
     link: $('copy-link'), png: $('download'), clear: $('clear'),
-    padClear: $('pad-clear'), padRandom: $('pad-random'), stripClose: $('strip-close'),
+    padClear: $('pad-clear'), padRandom: $('pad-random'), stripClose: $('strip-close'), strip: $('strip-toggle'),
     viewReset: $('view-reset'),
   };
   const chips = [...document.querySelectorAll('.chip')];
+  const OVERLAYS = ['grid', 'drift', 'smooth', 'unfamiliar'];
 
   // ---------------------------------------------------------------- state
 
@@ -105,8 +106,14 @@
   const story = lib.story.create({
     config, rt, root: $('story'), planeElement: plane, view, plane: drawing, points: () => points, stamps,
     nearest: preview.nearest, pad, point: moveTo, line: setStrip, closeLine: closeStrip, lineShown: strip.snapshot,
-    changed: invalidate, fail,
+    changed: invalidate, fail, starting: () => undo.starting(),
   });
+  const undo = lib.undo.create({
+    stamps, padEmpty: () => $('pad').dataset.empty === 'true', clearPad: pad.clear, point: preview.point, moveTo,
+    quiet: () => sharing.quiet(), fail,
+  });
+  const disclosures = lib.disclosures.create({ root: document });
+  const scrolly = lib.scrolly.create({ root: $('story'), stage: document.querySelector('.stage'), run: story.run, busy: () => story.state().running !== null });
   const lapse = lib.lapse.create({
     root: $('lapse'), rt, config, lazy: lib.lazy.create(config.lazy), card: document.querySelector('.model-card'), side: SIDE,
   });
@@ -137,6 +144,9 @@
     restore: (list) => stamps.restore(list, false),
     drawStill: (g) => drawing.drawScene(g, scene(false)),
     ready: () => view.ok,
+    extra: lib.viewlink.bind({
+      view, overlays, toggle: toggleOverlay, names: OVERLAYS, disclosures, range: () => range, notice: (text) => sharing.notice(text),
+    }),
   });
 
   // ---------------------------------------------------------------- wiring
@@ -182,6 +192,7 @@
   /** The fitted view, and nothing the story dimmed, ringed or trailed. */
   function resetView() {
     story.reset();
+    undo.restore();
     view.resetView();
   }
 
@@ -221,7 +232,8 @@
   /** One overlay on or off (a map switches the other off): every toggle shows what is on. */
   function toggleOverlay(name) {
     overlays.toggle(name);
-    for (const n of ['grid', 'drift', 'smooth', 'unfamiliar']) buttons[n].setAttribute('aria-pressed', String(overlays.isOn(n)));
+    for (const n of OVERLAYS) buttons[n].setAttribute('aria-pressed', String(overlays.isOn(n)));
+    $('drift-legend').hidden = !overlays.isOn('drift');
   }
 
   function toggleClass(chip) {
@@ -315,6 +327,7 @@
   // ---------------------------------------------------------------- public API
 
   window.aedemo = lib.api.create({ rt, config, timings, view, drawing, overlays, preview, stamps, strip, pad, story, lapse, input, sharing });
+  window.aedemo.layout = { stop: scrolly.current, readingLine: scrolly.readingLine, open: disclosures.open };
 
   // ---------------------------------------------------------------- start
 
@@ -327,6 +340,7 @@
   buttons.padClear.addEventListener('click', pad.clear);
   buttons.padRandom.addEventListener('click', pad.randomDigit);
   buttons.stripClose.addEventListener('click', closeStrip);
+  buttons.strip.addEventListener('click', () => buttons.strip.setAttribute('aria-pressed', String(input.setLineMode(!input.lineMode()))));
   buttons.viewReset.addEventListener('click', resetView);
   $('pad').addEventListener('pointerdown', story.touched);   // drawing stops the story's shift
 
@@ -357,10 +371,10 @@
     status.hide();
     plane.removeAttribute('aria-busy');
     hint.textContent = matchMedia('(pointer: coarse)').matches
-      ? 'Tap to stamp \u00b7 pinch to zoom \u00b7 two fingers to pan \u00b7 double-tap to reset'
-      : 'Click to stamp \u00b7 Shift-drag for a strip \u00b7 scroll to zoom \u00b7 '
+      ? 'Tap to stamp \u00b7 pinch to zoom \u00b7 two fingers to pan \u00b7 double-tap to reset \u00b7 Strip, then drag, for a strip'
+      : 'Click to stamp \u00b7 Shift-drag (or Strip) for a strip \u00b7 scroll to zoom \u00b7 '
         + 'Alt-drag to pan \u00b7 double-click to reset';
-    for (const b of [buttons.grid, buttons.smooth, buttons.link, buttons.png]) b.disabled = false;
+    for (const b of [buttons.grid, buttons.smooth, buttons.link, buttons.png, buttons.strip]) b.disabled = false;
     if (!sharing.restoreFromHash()) sharing.restoreKept();
     if (preview.idle()) want(input.cursor() || centre());
     story.enable('decoder');
@@ -373,6 +387,7 @@
     pad.enable();
     for (const b of [buttons.drift, buttons.unfamiliar, buttons.padClear, buttons.padRandom]) b.disabled = false;
     preview.redraw();   // draw the nearest digits of what is shown now
+    overlays.settle();  // the overlays a link switched on that need the encoder
     story.enable('encoder');
     updateButtons();
     requestFrame();

@@ -8,8 +8,11 @@
  *     Shift-click draws one from the selected point); Alt/Ctrl/Meta-drag or the
  *     middle button pans; the wheel zooms about the pointer;
  *   touch: a tap stamps, two fingers pinch (zoom and pan together);
+ *   line mode (the toolbar's Strip toggle, setLineMode): a one-finger or plain drag
+ *     draws the line, as Shift-drag does;
  *   keyboard: arrows move the cursor (Shift: ten times as far), Enter/Space stamps,
- *     + and - zoom about the cursor, 0 resets the view, I iterates.
+ *     + and - zoom about the cursor, 0 resets the view, I iterates; S starts a line at
+ *     the cursor and a second S ends it there (the strip), Escape drops it.
  *
  * Owns: the gesture under way, the fingers down, the last click, the keyboard cursor
  * and whether it is shown, the line being dragged. May touch: the canvas's listeners
@@ -22,7 +25,7 @@
   const TAP_SLOP_PX = 8;         // a press that moves less than this is a click
   const DOUBLE_TAP_MS = 400;     // two clicks closer than this reset the view
   const KEY_MOVES = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
-  const KEYS = ['Enter', ' ', '+', '=', '-', '0', 'i', 'I'];   // the other keys the plane takes
+  const KEYS = ['Enter', ' ', '+', '=', '-', '0', 'i', 'I', 's', 'S', 'Escape'];   // the other keys the plane takes
 
   /**
    * `intents`: hover(u), click(x, y) → undo(), stamp(u), line(a, b), iterate(),
@@ -35,6 +38,8 @@
     let lastTap = null;          // {time, at, undo}
     let cursor = null;           // keyboard cursor in plane coordinates
     let showCursor = false;
+    let lineMode = false;        // a plain drag draws the line (the Strip toggle)
+    let keyLine = null;          // the plane point where S started a line, or null
     let line = null;             // {a, b}: the line being dragged, in plane points
 
     function local(event) {
@@ -61,7 +66,7 @@
         canvas.setPointerCapture(event.pointerId);
         gesture = { kind: 'pan', id: event.pointerId, last: at };
         element.classList.add('panning');
-      } else if (event.shiftKey && event.button === 0) {
+      } else if ((event.shiftKey || lineMode) && event.button === 0) {
         canvas.setPointerCapture(event.pointerId);
         const a = intents.snap(...at);
         gesture = { kind: 'line', id: event.pointerId, at, a };
@@ -194,11 +199,17 @@
       } else if (key === '0') {
         intents.reset();
         cursor = view.clampToView(cursor);
+      } else if (key === 's' || key === 'S') {
+        if (keyLine) intents.line(keyLine, cursor);
+        keyLine = keyLine ? null : cursor;
+      } else if (key === 'Escape') {
+        keyLine = null;
       } else {                   // i or I
         intents.iterate();
         return;
       }
       showCursor = true;
+      line = keyLine ? { a: keyLine, b: cursor } : (gesture && gesture.kind === 'line' ? line : null);
       intents.hover(cursor);
       intents.redraw();
     }
@@ -220,7 +231,9 @@
       /** The cursor while it is to be drawn (shown and the plane has the focus), else null. */
       shownCursor: () => (showCursor && cursor && document.activeElement === canvas ? cursor : null),
       line: () => line,
-      cancelLine: () => { line = null; },
+      cancelLine: () => { line = null; keyLine = null; },
+      setLineMode: (on) => { lineMode = Boolean(on); return lineMode; },
+      lineMode: () => lineMode,
     };
   }
 

@@ -20,9 +20,11 @@
    * `range()`: share.range of the points; `moveTo(u)`: put the cursor at u and decode
    * it; `restore(list)`: replace the stamps (not kept) → Promise; `drawStill(g)`: the
    * plane without the live marks, into a context of the canvas's size; `ready()`:
-   * whether the plane can take a link now.
+   * whether the plane can take a link now; `extra` (optional): the rest of the view in the
+   * link (app.js through viewlink.js), {write() → 'k=v&...' or '', read(hash) → whether it
+   * held any}.
    */
-  function create({ canvas, toast, modelHash, point, stampPoints, range, moveTo, restore, drawStill, ready, fail }) {
+  function create({ canvas, toast, modelHash, point, stampPoints, range, moveTo, restore, drawStill, ready, fail, extra }) {
     const { share } = window.AEDEMO_LIB;
     let writtenHash = null;
     let toastTimer = 0;
@@ -34,13 +36,21 @@
       toastTimer = setTimeout(() => { toast.hidden = true; }, Math.max(TOAST_MS, TOAST_MS_PER_CHAR * text.length));
     }
 
+    /** Put the toast away now. */
+    function quiet() {
+      clearTimeout(toastTimer);
+      toast.hidden = true;
+    }
+
     function noticeIfAny(text) {
       if (text) notice(text);
     }
 
     function link() {
       const here = location.href.replace(/#.*$/, '');
-      return here + share.toHash(point(), stampPoints());
+      const hash = share.toHash(point(), stampPoints());
+      const more = extra ? extra.write() : '';
+      return here + (more ? `${hash || '#'}${hash ? '&' : ''}${more}` : hash);
     }
 
     async function copyLink() {
@@ -49,7 +59,7 @@
       history.replaceState(null, '', url);
       try {
         await navigator.clipboard.writeText(url);
-        notice('Link copied: it opens this view with these stamps.');
+        notice('Link copied: it opens this view (zoom, overlays, open tools) with these stamps.');
       } catch {
         notice('The link is in the address bar: copy it from there.');
       }
@@ -57,8 +67,9 @@
 
     /** Restore the cursor and stamps that the page's link carries; false when it carries none. */
     function restoreFromHash() {
+      const more = extra ? extra.read(location.hash) : false;
       const state = share.fromHash(location.hash, range());
-      if (!state) return false;
+      if (!state) return more;
       if (state.cursor) moveTo(state.cursor);
       restore(state.stamps).catch(fail);
       noticeIfAny(share.notice(state, 'link'));
@@ -100,7 +111,7 @@
 
     window.addEventListener('hashchange', onHashChange);
 
-    return { link, copyLink, restoreFromHash, restoreKept, keep, downloadPng, notice };
+    return { link, copyLink, restoreFromHash, restoreKept, keep, downloadPng, notice, quiet };
   }
 
   return { create };

@@ -19,8 +19,8 @@
  *
  * Owns: the running action, the story's marks (trail, rings, the walking pointer), the
  * letters' measurements, which letter comes next. May touch: the story section's
- * [data-action] elements (hidden, text) and its measured paragraph; scrolls the plane
- * into view. Other parts change only through their functions: view.setView,
+ * [data-action] elements (hidden, text) and its measured paragraph; it never scrolls the
+ * page (the plane stays in view beside the story: scrolly.css). Other parts change only through their functions: view.setView,
  * plane.dimAllBut, stamps.place/iterate, padPanel, and the callbacks `point(u)`
  * (the pointer and preview), `line(a, b, text)` and `closeLine()` (the strip; the story
  * closes only the strip it opened, read back through `lineShown()`) and `changed(what)`.
@@ -59,10 +59,11 @@
    * `root`: the story section (or null); `planeElement`: scrolled into view by an
    * action; `plane`: lib.plane's part; `points()`: the scatter or null; `nearest(u1,
    * u2, k)`: the real test images nearest, with labels (preview.nearest); `pad`: the
-   * pad panel; `fail(error)`.
+   * pad panel; `fail(error)`; `starting(name)` (optional): called as an action starts.
    */
   function create({
     config, rt, root, planeElement, view, plane, points, stamps, nearest, pad, point, line, closeLine, lineShown, changed, fail,
+    starting,
   }) {
     const lib = window.AEDEMO_LIB;
     const { words, classes } = config;
@@ -253,12 +254,12 @@
     /** Run action `name` (`letter`: which letter, for outside); it replaces what the story showed. */
     function run(name, letter) {
       if (!runnable(name)) return;
+      if (starting) starting(name);   // undo.js notes the state before the first stop
       cancel();
       clearMarks();
       const token = { name, cancelled: false };
       running = token;
       active = true;
-      planeElement.scrollIntoView({ block: 'nearest', behavior: reduced() ? 'auto' : 'smooth' });
       changed('dots');
       RUN[name](token, name === 'outside' ? letter : name).catch(fail).finally(() => {
         if (running !== token) return;

@@ -27,8 +27,8 @@
       && view.ox === view.fit.ox && view.oy === view.fit.oy;
     const zoom = () => (view.fit ? view.scale / view.fit.scale : 1);
 
-    /** The view that fits the box lo..hi with a margin, beside the preview if that costs little. */
-    function fitting(lo, hi) {
+    /** The view that fits the box lo..hi with a margin, beside the preview if that costs little (`clearOnly`: always). */
+    function fitting(lo, hi, clearOnly = false) {
       const { w, h } = view;
       const span = [Math.max(hi[0] - lo[0], 1e-6), Math.max(hi[1] - lo[1], 1e-6)];
       const mid = [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2];
@@ -42,7 +42,7 @@
       const beside = fit(Math.max(m.left, preview.right + 8), m.top, w - m.right, h - m.bottom);
       const under = fit(m.left, Math.max(m.top, preview.bottom + 8), w - m.right, h - m.bottom);
       const clear = beside.scale >= under.scale ? beside : under;
-      return clear.scale >= 0.8 * full.scale ? clear : full;
+      return clearOnly || clear.scale >= 0.8 * full.scale ? clear : full;
     }
 
     /** The view that fits all the points. */
@@ -56,7 +56,7 @@
      * view shows all the points, within the zoom limits (the box's middle stays put).
      */
     function framing(lo, hi) {
-      const f = fitting(lo, hi);
+      const f = fitting(lo, hi, true);   // a story's stop: its points never under the preview
       const scale = clampScale(f.scale);
       const mid = [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2];
       const [x, y] = [f.ox + f.scale * mid[0], f.oy - f.scale * mid[1]];
@@ -161,5 +161,5 @@
     };
   }
 
-  return { create };
+  return { create, ZOOM_LIMITS };
 })();

@@ -15,7 +15,7 @@ SCRIPTS = (
     "shared/datafiles.js", "shared/runtime.js", "shared/mnist.js", "decoder/nearest.js", "decoder/statecodec.js", "shared/format.js", "shared/latest.js", "shared/pad.js", "shared/letters.js",
     "shared/marks.js", "shared/transforms.js", "decoder/maps.js", "decoder/lazy.js",
     # the page's parts
-    "shared/status.js", "decoder/view.js", "decoder/plane.js", "decoder/overlays.js", "decoder/stamps.js", "decoder/strip.js", "decoder/layers.js", "decoder/preview.js", "decoder/probe.js",
+    "shared/status.js", "decoder/progress.js", "decoder/view.js", "decoder/plane.js", "decoder/overlays.js", "decoder/stamps.js", "decoder/strip.js", "decoder/layers.js", "decoder/preview.js", "decoder/probe.js",
     "decoder/padpanel.js", "decoder/story.js", "timelapse/timelapse.js", "decoder/input.js", "decoder/sharelink.js", "decoder/api.js",
     # state, frame loop, wiring
     "decoder/app.js",

@@ -377,8 +377,10 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
     if page["timelapse"] is not None:
         lapse = _timelapse_files(env, out, shared, page["timelapse"], up)
         lazy["timelapse"] = {"scripts": lapse["scripts"], "data": lapse["data"]}
+    sizes = {k: len(out[files[k]]) for k in ("ort", "mjs", "wasm_raw", "wasm", "glue", "decoder")}   # progress.js
     files = {k: up + v for k, v in files.items()}
     page_config = {
+        "sizes": sizes,
         "files": {k: files[k] for k in ("ort", "mjs", "wasm_raw", "wasm", "glue", "decoder", "encoder",
                                         "points", "digits", "units")},
         "classes": classes,

@@ -11,7 +11,7 @@
  * runtime.js loads every file itself, whether a hint was taken or not.
  *
  * The points and the real digits (small, and all the page needs to answer the pointer)
- * are asked for first; the WebAssembly, the runtime's bulk, at low priority after them.
+ * are asked for first, alone; the runtime's files once they are in (`AEDEMO_BOOT.go`).
  * `AEDEMO_BOOT.wasmBytes` counts the WebAssembly's bytes as they arrive (a clone of the
  * response, read and dropped), for the progress indicator (progress.js); `wasmDone` turns
  * true when the last has come.
@@ -32,40 +32,51 @@
     if (as) link.as = as;
     if (crossOrigin) link.crossOrigin = 'anonymous';
     document.head.append(link);
+    return link;
   }
 
-  // What answers the pointer first: the decoder page's points and real digits.
-  for (const key of ['points', 'digits']) if (files[key]) hint('preload', files[key], 'script');
-  hint('preload', files.ort, 'script');
-  const boot = (window.AEDEMO_BOOT = { wasm: null, wasmBytes: 0, wasmDone: false });
-  const wasmOk = typeof WebAssembly === 'object' && typeof WebAssembly.compileStreaming === 'function';
-  if (http && wasmOk) {
-    hint('modulepreload', files.mjs);
-    // Count the bytes on a clone of the response (same URL, so the compiled code can still
-    // be cached under it); reading it only drops the chunks.
-    const count = (response) => {
-      const reader = response.clone().body.getReader();
-      const step = ({ done, value }) => {
-        if (done) { boot.wasmDone = true; return undefined; }
-        boot.wasmBytes += value.byteLength;
-        return reader.read().then(step);
+  const boot = (window.AEDEMO_BOOT = { go: null, wasm: null, wasmBytes: 0, wasmDone: false });
+
+  // The runtime's downloads: onnxruntime-web's script, glue and WebAssembly, the models.
+  function startRuntime() {
+    hint('preload', files.ort, 'script');
+    const wasmOk = typeof WebAssembly === 'object' && typeof WebAssembly.compileStreaming === 'function';
+    if (http && wasmOk) {
+      hint('modulepreload', files.mjs);
+      // Count the bytes on a clone of the response (same URL, so the compiled code can still
+      // be cached under it); reading it only drops the chunks.
+      const count = (response) => {
+        const reader = response.clone().body.getReader();
+        const step = ({ done, value }) => {
+          if (done) { boot.wasmDone = true; return undefined; }
+          boot.wasmBytes += value.byteLength;
+          return reader.read().then(step);
+        };
+        reader.read().then(step).catch(() => {});
+        return response;
       };
-      reader.read().then(step).catch(() => {});
-      return response;
-    };
-    // Compile the WebAssembly while it downloads; runtime.js hands the module over.
-    // The fetch's own response (served as application/wasm), so the browser can cache
-    // the compiled code under its URL; a server with another type gets a plain compile.
-    const download = fetch(files.wasm_raw, { priority: 'low' }).then(count);
-    boot.wasm = WebAssembly.compileStreaming(download)
-      .catch(() => fetch(files.wasm_raw).then((r) => r.arrayBuffer()).then((b) => WebAssembly.compile(b)));
-    boot.wasm.catch(() => {});   // runtime.js reports a failure when it awaits it
-  } else if (!http) {
-    hint('preload', files.wasm, 'script');
-    hint('preload', files.glue, 'script');
+      // Compile the WebAssembly while it downloads; runtime.js hands the module over.
+      // The fetch's own response (served as application/wasm), so the browser can cache
+      // the compiled code under its URL; a server with another type gets a plain compile.
+      boot.wasm = WebAssembly.compileStreaming(fetch(files.wasm_raw).then(count))
+        .catch(() => fetch(files.wasm_raw).then((r) => r.arrayBuffer()).then((b) => WebAssembly.compile(b)));
+      boot.wasm.catch(() => {});   // runtime.js reports a failure when it awaits it
+    } else if (!http) {
+      hint('preload', files.wasm, 'script');
+      hint('preload', files.glue, 'script');
+    }
+    // The decoder page's first image needs the decoder; the compression page its four models.
+    for (const key of ['decoder', 'encoder', 'decoder30', 'encoder30']) {
+      if (files[key] && (key !== 'encoder' || !files.points)) hint('preload', files[key], 'script');
+    }
   }
-  // The decoder page's first image needs the decoder; the compression page its four models.
-  for (const key of ['decoder', 'encoder', 'decoder30', 'encoder30']) {
-    if (files[key] && (key !== 'encoder' || !files.points)) hint('preload', files[key], 'script');
-  }
+
+  // What answers the pointer comes first, alone: the decoder page's points and real digits
+  // (about a twentieth of the runtime's bytes). `go` settles when they are in (or failed)
+  // and the runtime's downloads have started; runtime.js waits for it.
+  const first = ['points', 'digits'].filter((key) => files[key]).map((key) => new Promise((done) => {
+    const link = hint('preload', files[key], 'script');
+    link.onload = link.onerror = () => done();
+  }));
+  boot.go = Promise.all(first).then(startRuntime);
 })();

@@ -77,6 +77,7 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
     }
     const http = location.protocol === 'http:' || location.protocol === 'https:';
     const boot = window.AEDEMO_BOOT || {};
+    await boot.go;   // boot.js asks for what answers the pointer first, then for the runtime's files
     const compiled = http ? (boot.wasm || WebAssembly.compileStreaming(fetch(files.wasm_raw))) : null;
     const [, wasm, glue, ...bytes] = await Promise.all([
       loadScript(files.ort),

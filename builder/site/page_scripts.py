@@ -13,7 +13,7 @@ The compression page, the series' third part, loads its own list (`COMPRESSION_S
 SCRIPTS = (
     # libraries
     "shared/datafiles.js", "shared/runtime.js", "shared/mnist.js", "decoder/nearest.js", "decoder/statecodec.js", "shared/format.js", "shared/latest.js", "shared/pad.js", "shared/letters.js",
-    "shared/marks.js", "shared/transforms.js", "decoder/maps.js", "decoder/lazy.js",
+    "shared/marks.js", "shared/transforms.js", "decoder/maps.js", "decoder/lazy.js", "shared/offline.js",
     # the page's parts
     "shared/status.js", "decoder/progress.js", "decoder/view.js", "decoder/plane.js", "decoder/overlays.js", "decoder/stamps.js", "decoder/strip.js", "decoder/layers.js", "decoder/preview.js", "decoder/probe.js",
     "decoder/padpanel.js", "decoder/story.js", "timelapse/timelapse.js", "decoder/input.js", "decoder/sharelink.js", "decoder/api.js",
@@ -25,7 +25,7 @@ SCRIPTS = (
 # there: the libraries it shares with the decoder page, its own, its wiring last.
 COMPRESSION_SCRIPTS = (
     "shared/datafiles.js", "shared/runtime.js", "shared/mnist.js", "shared/format.js", "shared/latest.js", "shared/pad.js", "shared/letters.js", "shared/marks.js",
-    "shared/transforms.js", "compression/noise.js", "compression/pca.js",
+    "shared/transforms.js", "shared/offline.js", "compression/noise.js", "compression/pca.js",
     "shared/status.js", "compression/panels.js", "compression/codebars.js", "compression/iterate.js",
     "compression/compressionpage.js",
 )

@@ -72,7 +72,7 @@ from builder.records import layout
 from builder.records.compress import Compression
 from builder.records.files import BuildError
 from builder.records.metrics import Metrics
-from builder.site import modelpack
+from builder.site import modelpack, offline
 from builder.site.card import card_context, installed_versions
 from builder.site.compression_page import compression_context
 from builder.site.page_scripts import BOOT, COMPRESSION_SCRIPTS, HEAD, LAZY, SCRIPTS, STYLE_SHEETS
@@ -126,6 +126,8 @@ def render_site(
         _render_page(env, out, shared, page, links, current=i, ort_version=ort_version)
         if page["compression"] is not None:
             _render_compression(env, out, shared, page, links, current=i, ort_version=ort_version)
+    offline.add_worker(out, _read(templates / "shared/worker.js"),
+                       [shared["files"][k] for k in offline.FILE_ONLY])   # sw.js: after every other file
     out[".nojekyll"] = b""
     out[MARKER] = marker_bytes(out)
 
@@ -337,6 +339,7 @@ def _shared_files(env: jinja2.Environment, out: dict[str, bytes], templates: Pat
                     for name in STYLE_SHEETS).encode(),
         ),
         "favicon": "favicon.svg",
+        "worker": offline.WORKER,
         "card_css": _add_hashed(out, "assets/card", ".css",
                                 env.get_template("decoder/card.css").render(theme=COLOURS).encode()),
     }
@@ -382,7 +385,7 @@ def _render_page(env: jinja2.Environment, out: dict[str, bytes], shared: dict, p
     page_config = {
         "sizes": sizes,
         "files": {k: files[k] for k in ("ort", "mjs", "wasm_raw", "wasm", "glue", "decoder", "encoder",
-                                        "points", "digits", "units")},
+                                        "points", "digits", "units", "worker")},
         "classes": classes,
         "plurals": [plural(c) for c in classes],
         "withArticle": [with_article(c) for c in classes],
@@ -645,7 +648,7 @@ def _render_compression(env: jinja2.Environment, out: dict[str, bytes], shared: 
     }
     config = {
         "files": {k: files[k] for k in ("ort", "mjs", "wasm_raw", "wasm", "glue", "decoder", "encoder",
-                                        "decoder30", "encoder30", "pca", "samples")},
+                                        "decoder30", "encoder30", "pca", "samples", "worker")},
         "models": models,
         "classes": page["classes"],
         "theme": COLOURS,

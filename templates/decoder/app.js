@@ -386,6 +386,9 @@
     requestFrame();
   }).catch(fail);
 
+  // Offline after this visit (over http(s)): the worker registers once the first image is drawn.
+  lib.offline.register(config.files.worker, rt.ready);
+
   rt.loaded.then(() => {
     encoderReady = true;
     pad.enable();

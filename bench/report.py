@@ -217,7 +217,7 @@ def ratio_rows(b: dict[str, Any]) -> list[Row]:
         t = n["pointer_ms"]
         rows.append(("browser", f"{where}: navigation → first answer to the pointer (ms)", med(t, digits=4),
                      span(t, digits=4), f"{t['n']} cold loads; coordinates and nearest real images drawn"
-                     + (f"; target ≤ {num(pointer_target, 4)} ms" if pointer_target else "")))
+                     + (f"; target ≤ {pointer_target:,.0f} ms" if pointer_target else "")))
         t = n["first_image_ms"]
         rows.append(("browser", f"{where}: navigation → first decoded image (ms)", med(t, digits=4),
                      span(t, digits=4), f"{t['n']} cold loads"))

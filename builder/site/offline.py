@@ -1,4 +1,4 @@
-"""The site's service worker, `sw.js` (templates/shared/worker.js): what it precaches.
+"""The site's service worker, `sw.js` (templates/shared/_worker.js): what it precaches.
 
 A small hand-written worker rather than Workbox: the site is static and every file but
 the pages already has a content-hashed name (the runtime a versioned folder), so the

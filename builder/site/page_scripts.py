@@ -39,6 +39,10 @@ BOOT = "shared/boot.js"
 # still downloads; app.js takes the started runtime.
 HEAD = ("shared/datafiles.js", "shared/runtime.js")
 
+# The site's service worker (not a page script: `render` writes it to the site's root as
+# sw.js, with its precache list above it, builder/site/offline.py); offline.js registers it.
+WORKER = "shared/_worker.js"
+
 # Loaded only when the learner opens their part (`lazy.js`; `render` lists them in
 # config.lazy with that part's data files): classic scripts added to the page on demand.
 LAZY = {

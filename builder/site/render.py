@@ -75,7 +75,7 @@ from builder.records.metrics import Metrics
 from builder.site import modelpack, offline
 from builder.site.card import card_context, installed_versions
 from builder.site.compression_page import compression_context
-from builder.site.page_scripts import BOOT, COMPRESSION_SCRIPTS, HEAD, LAZY, SCRIPTS, STYLE_SHEETS
+from builder.site.page_scripts import BOOT, COMPRESSION_SCRIPTS, HEAD, LAZY, SCRIPTS, STYLE_SHEETS, WORKER
 from builder.site.sitedir import MARKER, check_site, marker_bytes, replace_site
 from builder.site.story import plural, pretraining_sentence, story_context, with_article, words
 from builder.site.theme import COLOURS, PALETTE, UNIT_NAMES
@@ -126,7 +126,7 @@ def render_site(
         _render_page(env, out, shared, page, links, current=i, ort_version=ort_version)
         if page["compression"] is not None:
             _render_compression(env, out, shared, page, links, current=i, ort_version=ort_version)
-    offline.add_worker(out, _read(templates / "shared/worker.js"),
+    offline.add_worker(out, _read(templates / WORKER),
                        [shared["files"][k] for k in offline.FILE_ONLY])   # sw.js: after every other file
     out[".nojekyll"] = b""
     out[MARKER] = marker_bytes(out)

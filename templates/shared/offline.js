@@ -1,6 +1,6 @@
 /*
  * aedemo offline: registers the site's service worker (`sw.js` at the site's root,
- * templates/shared/worker.js) once the page's first work is done, so its precaching never
+ * templates/shared/_worker.js) once the page's first work is done, so its precaching never
  * competes with the first image. Over http(s) only: from file:// the page works as it
  * always has, with no worker.
  *

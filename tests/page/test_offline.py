@@ -1,4 +1,4 @@
-"""Offline after one visit: the site's service worker (templates/shared/worker.js, rendered as
+"""Offline after one visit: the site's service worker (templates/shared/_worker.js, rendered as
 `sw.js` by builder/site/offline.py).
 
 Over http: visit once, go offline, reload: the decoder page decodes and encodes (checked

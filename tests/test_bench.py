@@ -97,6 +97,8 @@ def test_plan_flags() -> None:
     full = make_plan(parse_args(["--loads", "7", "--skip", "browser", "--threads", "2,1,2"]))
     assert not full.quick and full.loads == 7 and full.seeds >= 2 and full.decode_calls == 2000
     assert full.threads == (1, 2) and 1 in Plan().threads
+    assert full.network_loads == 5 and plan.network_loads == 1
+    assert make_plan(parse_args(["--network-loads", "0"])).network_loads == 0
     for bad in (["--seeds", "0"], ["--threads", "0"], ["--threads", "two"]):
         with pytest.raises(SystemExit):
             make_plan(parse_args(bad))

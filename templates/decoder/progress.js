@@ -2,7 +2,7 @@
  * aedemo: the loading indicator where the first image will be (#loading, over #digit):
  * how many bytes of onnxruntime-web and the decoder have come, of their total (their
  * sizes, known when the site was built: config.sizes), and an estimate of the time left
- * at the rate they have come so far. It goes when the first image is drawn (or the page
+ * at the rate they came over the last three seconds (from AEDEMO_BOOT.started at first). It goes when the first image is drawn (or the page
  * fails); it lies over the image's own place, so nothing moves when it goes.
  *
  * What it counts: over http the WebAssembly byte by byte (boot.js counts a clone of its
@@ -18,6 +18,7 @@
 (window.AEDEMO_LIB = window.AEDEMO_LIB || {}).progress = (() => {
   const POLL_MS = 200;
   const MIN_ESTIMATE_MS = 500;   // no estimate of the time left before this much has run
+  const WINDOW_MS = 3000;        // the rate: over the last this many ms (the start shares the link)
 
   /** `n` bytes as megabytes with one decimal. */
   const mb = (n) => (n / 1e6).toFixed(1);
@@ -56,6 +57,7 @@
     const boot = window.AEDEMO_BOOT || {};
     const http = location.protocol === 'http:' || location.protocol === 'https:';
     const seen = new Set();
+    const samples = [];          // [ms, bytes received] of the last WINDOW_MS
     let timer = null;
     let stopped = false;
 
@@ -81,7 +83,12 @@
       box.dataset.received = String(received);
       box.dataset.total = String(total);
       bytes.textContent = `${mb(received)} of ${mb(total)} MB`;
-      left.textContent = timeLeft(received, total, performance.now());
+      const now = performance.now();
+      samples.push([now, received]);
+      while (samples.length > 2 && now - samples[1][0] >= WINDOW_MS) samples.shift();
+      const [t0, r0] = samples.length > 1 && now - samples[0][0] >= MIN_ESTIMATE_MS ? samples[0] : [boot.started || 0, 0];
+      left.textContent = received >= total ? timeLeft(received, total, 0)
+        : timeLeft(received - r0, total - r0, now - t0);
       timer = setTimeout(poll, POLL_MS);
     }
 

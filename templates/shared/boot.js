@@ -14,7 +14,7 @@
  * are asked for first, alone; the runtime's files once they are in (`AEDEMO_BOOT.go`).
  * `AEDEMO_BOOT.wasmBytes` counts the WebAssembly's bytes as they arrive (a clone of the
  * response, read and dropped), for the progress indicator (progress.js); `wasmDone` turns
- * true when the last has come.
+ * true when the last has come; `started` is when the runtime's downloads began (ms).
  *
  * Owns: window.AEDEMO_BOOT. May touch: the <link> elements it adds to <head>.
  */
@@ -35,10 +35,11 @@
     return link;
   }
 
-  const boot = (window.AEDEMO_BOOT = { go: null, wasm: null, wasmBytes: 0, wasmDone: false });
+  const boot = (window.AEDEMO_BOOT = { go: null, started: null, wasm: null, wasmBytes: 0, wasmDone: false });
 
   // The runtime's downloads: onnxruntime-web's script, glue and WebAssembly, the models.
   function startRuntime() {
+    boot.started = performance.now();   // progress.js measures the rate from here
     hint('preload', files.ort, 'script');
     const wasmOk = typeof WebAssembly === 'object' && typeof WebAssembly.compileStreaming === 'function';
     if (http && wasmOk) {

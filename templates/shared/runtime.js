@@ -359,5 +359,5 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
     }
   }
 
-  return { start, open, NoWebAssembly };
+  return { start, open, unpackModel, NoWebAssembly };
 })();

@@ -103,6 +103,17 @@ def compressed(cache: dict, lock: threading.Lock, path: str) -> bytes:
     return body
 
 
+class _Server(pages._Server):
+    """The sub-path server, quiet when a browser closes mid-download (the bench closes
+    each browser at its first image, while the page still fetches its encoder)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 @contextlib.contextmanager
 def serve_gzip(site: Path) -> Iterator[str]:
     """Serve `site` under /aedemo/ on 127.0.0.1 with gzip as Pages does; yields the page's URL.
@@ -112,7 +123,7 @@ def serve_gzip(site: Path) -> Iterator[str]:
     for path in sorted(Path(site).rglob("*")):
         if path.is_file() and pages.MIME_TYPES.get(path.suffix.lower(), "").startswith(COMPRESSED):
             compressed(handler.cache, handler.cache_lock, str(path))
-    server = pages._Server(("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
+    server = _Server(("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
     thread = threading.Thread(target=server.serve_forever, name="aedemo-bench-gzip", daemon=True)
     thread.start()
     running = pages.Running(server, thread, pages.DEFAULT_BASE, handler.lock)

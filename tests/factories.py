@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 from builder import data
 from builder.model.autoencoder import SIZES, Autoencoder, unrolled
@@ -66,6 +67,55 @@ def write_idx_set(folder: Path, rng: np.random.Generator, n_train: int = 30, n_t
         else:
             (folder / stem).write_bytes(raw)
     return arrays
+
+
+# ---------------------------------------------------------------- your own images
+
+
+CLASSES = ("circle", "cross", "square", "triangle")
+H, W = 30, 36  # the synthetic images' size: not 28×28, not square
+PER_CLASS = 12
+
+
+def draw_shape(shape: str, rng: np.random.Generator) -> np.ndarray:
+    """One colour image uint8 (H, W, 3) of `shape`: ink on a light or a dark background."""
+    light = rng.random() < 0.5
+    bg = tuple(int(v) for v in (rng.integers(200, 256, 3) if light else rng.integers(0, 40, 3)))
+    ink = tuple(int(v) for v in (rng.integers(0, 60, 3) if light else rng.integers(180, 256, 3)))
+    img = Image.new("RGB", (W, H), bg)
+    d = ImageDraw.Draw(img)
+    x0, y0 = int(rng.integers(3, 9)), int(rng.integers(3, 7))
+    x1, y1 = W - int(rng.integers(3, 9)), H - int(rng.integers(3, 7))
+    width = int(rng.integers(2, 5))
+    if shape == "circle":
+        d.ellipse((x0, y0, x1, y1), outline=ink, width=width)
+    elif shape == "square":
+        d.rectangle((x0, y0, x1, y1), outline=ink, width=width)
+    elif shape == "triangle":
+        d.polygon([((x0 + x1) // 2, y0), (x1, y1), (x0, y1)], outline=ink, width=width)
+    else:
+        d.line((x0, y0, x1, y1), fill=ink, width=width)
+        d.line((x0, y1, x1, y0), fill=ink, width=width)
+    return np.asarray(img)
+
+
+def synthetic_shapes(seed: int = 5, per_class: int = PER_CLASS) -> dict[str, np.ndarray]:
+    """{class: uint8 (per_class, H, W, 3)} of drawn shapes in colour (tests/data/test_formats.py,
+    tests/page/test_own_images.py)."""
+    rng = np.random.default_rng(seed)
+    return {c: np.stack([draw_shape(c, rng) for _ in range(per_class)]) for c in CLASSES}
+
+
+def write_image_folders(root: Path, images: dict[str, np.ndarray], extra: bool = True) -> Path:
+    for c, batch in images.items():
+        (root / c).mkdir(parents=True)
+        for i, a in enumerate(batch):
+            Image.fromarray(a).save(root / c / f"{i:03d}.png")
+    if extra:   # what a real folder holds besides the images: skipped and counted
+        (root / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+        (root / CLASSES[0] / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
+        (root / "README").write_text("drawn shapes\n")
+    return root
 
 
 # ---------------------------------------------------------------- metrics and build folders

@@ -1,5 +1,5 @@
 """Readers of a rendered site for the tests and the bench: the page's config, its data
-scripts and its real digits, unpacked the way the page unpacks them."""
+scripts and its real digits, unpacked the way the page unpacks them; the words a reader sees."""
 
 from __future__ import annotations
 
@@ -53,3 +53,29 @@ def read_site_digits(site_dir: Path) -> dict[str, np.ndarray]:
         "codes": np.frombuffer(base64.b64decode(d["codes"]), "<f4").reshape(d["n"], 2).astype(np.float32),
         "labels": np.frombuffer(base64.b64decode(d["labels"]), np.uint8).copy(),
     }
+
+
+def visible_text(html: str) -> str:
+    """The words a reader sees or hears: text outside scripts and styles, labels and titles."""
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag, attrs):
+            self.skip += tag in ("script", "style")
+            self.parts += [v for k, v in attrs if k in ("aria-label", "title", "alt") and v]
+
+        def handle_endtag(self, tag):
+            self.skip -= tag in ("script", "style")
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.parts.append(data)
+
+    t = Text()
+    t.feed(html)
+    return " ".join(" ".join(t.parts).split())

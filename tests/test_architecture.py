@@ -18,7 +18,7 @@ ROOMS = ("model", "records", "stages", "site", "data")
 # what a room may import of the builder's other rooms (cli and pipeline sit above them all)
 MAY_IMPORT = {
     "model": {"model", "records.files", "data"},  # a Dataset is what training reads
-    "data": {"data", "records.files"},
+    "data": {"data", "records.files", "records.arrays"},  # arrays: the bounded .npz reader
     "records": {"records", "model"},
     "stages": {"stages", "records", "model", "data"},
     "site": {"site", "records", "model"},

@@ -44,7 +44,7 @@ def test_bad_data_flag_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
                                        "--out", str(out)])
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and "--data" in lines[0] and "not a folder" in lines[0]
+    assert len(lines) == 1 and "--data" in lines[0] and "not found; expected a folder" in lines[0]
     assert not out.exists() or not any(out.iterdir())
 
 

@@ -80,8 +80,10 @@ class Compression:
                 pretraining=tuple(floats_at({"c": c}, "c", "pretraining[]") for c in field_at(obj, "pretraining", list, "")),
                 noise_levels=levels, noise_seed=field_at(obj, "noise_seed", int, ""), denoising=denoising,
                 drift=drift, code_lo=lo, code_hi=hi,
-                checks={str(k): float(v) for k, v in field_at(obj, "checks", dict, "").items()},
-                seconds={str(k): float(v) for k, v in field_at(obj, "seconds", dict, "").items()},
+                checks={str(k): field_at({k: v}, k, float, "checks.")
+                        for k, v in field_at(obj, "checks", dict, "").items()},
+                seconds={str(k): field_at({k: v}, k, float, "seconds.")
+                         for k, v in field_at(obj, "seconds", dict, "").items()},
             )
         except Malformed as e:
             raise BuildError(f"{where}: missing or malformed field {e}: run `aedemo compress`") from None

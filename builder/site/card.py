@@ -38,6 +38,7 @@ from builder.model.autoencoder import unrolled
 from builder.records.files import BuildError
 from builder.records.arrays import Points
 from builder.records.metrics import Metrics
+from builder.site.datanote import data_note
 from builder.site.story import words
 from builder.site.svgchart import chart, exact, fig, num, table
 from builder.site.theme import PALETTE, UNIT_NAMES
@@ -77,6 +78,7 @@ def card_context(metrics: Metrics, points: Points, decoder_bytes: int,
     """Everything `_card.html` needs, as the template variable `card`.
 
     Keys: `id` (unique per data set, for the section's id), `data_name`, `data_source`,
+    `data_note` (the sentences on the test split and the conversion, `datanote.data_note`),
     `n_train`, `n_val`, `n_test` (display strings), `architecture` (diagram geometry,
     parameter counts, `decoder_bytes`), `pretraining` (`done`, and a `chart` and `table`
     when there are RBM curves), `finetune` (`chart`, `table`, `best_epoch`),
@@ -92,6 +94,7 @@ def card_context(metrics: Metrics, points: Points, decoder_bytes: int,
             "data_name": data.name,
             "words": words(data.name),
             "data_source": data.source,
+            "data_note": data_note(data),
             "n_train": f"{data.n_train:,}",
             "n_val": f"{data.n_val:,}",
             "n_test": f"{data.n_test:,}",

@@ -23,7 +23,7 @@ from builder.site.assets import data_file, model_file
 from builder.site.card import card_context
 from builder.site.compression_page import CompressionParts, read_compression
 from builder.site.payloads import digits_payload, layer_outputs, points_payload, units_payload
-from builder.site.story import plural, story_context, with_article
+from builder.site.story import plural, story_of_record, with_article
 from builder.site.theme import COLOURS, PALETTE, UNIT_NAMES
 from builder.site.timelapse_section import TimelapseSection, read_timelapse, timelapse_files
 
@@ -60,7 +60,8 @@ def read_demo(folder: BuildFolder, versions: dict[str, str]) -> Demo:
         digits=digits_payload(images.x, images.y, u, label, test, folder.where("digits.npz")),
         units=units_payload(folder.units()),
         decoder=decoder, encoder=encoder,
-        story=story_context(folder.findings().parts, classes, metrics.data.name, images.x),
+        story=story_of_record(folder.findings().parts, classes, metrics.data.name, images.x,
+                              folder.where("findings.json")),   # a part the story cannot read: one line
         card=card_context(metrics, points, len(decoder.data), versions),
         compression=read_compression(folder, metrics, images, points) if folder.has("compress") else None,
         timelapse=read_timelapse(folder, u[test], label[test]) if folder.current("timelapse") else None,

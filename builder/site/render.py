@@ -54,7 +54,7 @@ TEMPLATES = ROOT / "templates"
 
 def render_site(
     build_dirs: Path | Sequence[Path], site_dir: Path, node_modules: Path,
-    templates: Path = TEMPLATES,
+    templates: Path = TEMPLATES, switch_lock=None,
 ) -> dict:
     """Render one page per build folder into `site_dir` (replaced atomically).
 
@@ -93,7 +93,7 @@ def render_site(
     out[".nojekyll"] = b""
     out[MARKER] = marker_bytes(out)
 
-    with replace_site(site_dir, inputs) as tmp:
+    with replace_site(site_dir, inputs, switch_lock) as tmp:   # serve's lock: the switch only
         for rel in sorted(out):
             path = tmp / rel
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,8 +17,17 @@ site under a sub-path (`/aedemo/`, as Pages serves a project site), with
     `mimetypes` (`.wasm` `application/wasm`, `.js` and `.mjs` JavaScript);
   - `Cache-Control: no-cache`, so a browser revalidates and a re-render shows on reload;
   - optionally cross-origin isolation headers (COOP/COEP, the bench's fine clock).
-Requests open their file under a lock that a re-render holds, so no request falls into
-the instant between the old site's and the new site's rename.
+Requests open their file under a lock that a re-render holds only for its switch (the
+two renames of `sitedir.replace_site`; the first render holds it throughout, so the first
+requests wait for a site), so no request falls into the instant between the old site's and
+the new site's rename, and none waits for a whole re-render.
+
+Requests are untrusted: a malformed request line, an unsupported HTTP version, a URL longer
+than 64 kB, a NUL byte in the path get their error status (400, 505, 414) and one log
+line, with control characters escaped (`printable`); the listen backlog holds
+`BACKLOG` connections at once; a connection idle for `IDLE_SECONDS` is closed. Ctrl-C
+stops the server and `aedemo serve` exits with status 130, as shells expect of an
+interrupted command.
 """
 
 from __future__ import annotations
@@ -45,6 +54,9 @@ DEFAULT_BASE = "/aedemo/"   # where GitHub Pages serves the project site of a re
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 POLL_SECONDS = 0.5
+BACKLOG = 1024        # connections waiting to be accepted (the kernel may cap it: somaxconn)
+IDLE_SECONDS = 15.0   # a connection that sends nothing for this long is closed
+INTERRUPTED = 130     # the exit status of a command stopped by Ctrl-C (128 + SIGINT)
 
 JS = "application/javascript; charset=utf-8"
 MIME_TYPES = {
@@ -73,6 +85,12 @@ def normalise_base(base: str) -> str:
     return "/" + "".join(p + "/" for p in parts)
 
 
+def printable(text: str) -> str:
+    """`text` for one log line: control and other non-printable characters escaped."""
+    return "".join(c if c.isprintable() and c != "\\" else
+                   "\\\\" if c == "\\" else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def exposure_warning(host: str) -> str | None:
     """The warning line for a `--host` other machines can reach; None for a loopback address."""
     if host == "localhost":
@@ -94,6 +112,18 @@ class PagesHandler(http.server.SimpleHTTPRequestHandler):
     lock: Any = threading.Lock()   # each server gets its own (`start`)
     log_error_line: Callable[[str], None] | None = None
     server_version = "aedemo-serve"
+    timeout = IDLE_SECONDS   # socket timeout of each connection (StreamRequestHandler)
+    default_request_version = "HTTP/1.0"   # every error reply has a status line
+
+    def parse_request(self) -> bool:
+        """The standard parse, but an HTTP/0.9 request (a line of two words) is a 400:
+        Pages serves none, and its reply would have no status line."""
+        self.requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        if len(self.requestline.split()) == 2:
+            self.command, self.close_connection = None, True
+            self.send_error(400, "Bad request syntax (no HTTP version)")
+            return False
+        return super().parse_request()
 
     def _redirect(self, location: str) -> None:
         self.send_response(301)
@@ -111,6 +141,9 @@ class PagesHandler(http.server.SimpleHTTPRequestHandler):
             self.send_error(404, f"Not under {self.base}", f"The site is served under {self.base}")
             return None
         parts = urllib.parse.unquote(url.path[len(self.base):]).split("/")
+        if any("\x00" in p for p in parts):
+            self.send_error(400, "NUL byte in the path")
+            return None
         if any(p.startswith(".") for p in parts):
             self.send_error(404, "Dotfiles are not published",
                             "upload-pages-artifact leaves files and folders starting with a dot out")
@@ -139,8 +172,13 @@ class PagesHandler(http.server.SimpleHTTPRequestHandler):
         super().end_headers()
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        code = getattr(code, "value", code)
         if self.log_error_line is not None and str(code).isdigit() and int(code) >= 400:
-            self.log_error_line(f"{code} {self.command} {self.path}")
+            # a malformed request has no command or path yet: its raw line, escaped
+            command, path = getattr(self, "command", None), getattr(self, "path", None)
+            what = f"{command} {path}" if command and path is not None else \
+                getattr(self, "requestline", "") or "(malformed request)"
+            self.log_error_line(f"{code} {printable(what)[:200]}")
 
     def log_message(self, *args: object) -> None:
         pass
@@ -148,6 +186,7 @@ class PagesHandler(http.server.SimpleHTTPRequestHandler):
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True   # a browser's open connection never holds up the stop
+    request_queue_size = BACKLOG
 
 
 class _Server6(_Server):
@@ -180,11 +219,13 @@ class Running:
 
 
 def start(site: Path, base: str = DEFAULT_BASE, host: str = DEFAULT_HOST, port: int = 0,
-          isolate: bool = False, log_error_line: Callable[[str], None] | None = None) -> Running:
-    """Serve `site` under `base` on host:port (0: a free port) in a thread of its own."""
+          isolate: bool = False, log_error_line: Callable[[str], None] | None = None,
+          idle: float = IDLE_SECONDS) -> Running:
+    """Serve `site` under `base` on host:port (0: a free port) in a thread of its own;
+    connections idle for `idle` seconds are closed."""
     base = normalise_base(base)
     lock = threading.Lock()
-    attrs = {"base": base, "isolate": isolate, "lock": lock,
+    attrs = {"base": base, "isolate": isolate, "lock": lock, "timeout": idle,
              "log_error_line": staticmethod(log_error_line) if log_error_line else None}
     handler = type("Handler", (PagesHandler,), attrs)
     cls = _Server6 if ":" in host else _Server
@@ -263,10 +304,11 @@ def _shown(folder: Path) -> str:
 def serve_site(build_dirs: Sequence[Path], site: Path, node_modules: Path, templates: Path,
                base: str = DEFAULT_BASE, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                echo: Callable[..., Any] = print, poll: float = POLL_SECONDS,
-               stop: threading.Event | None = None) -> None:
+               stop: threading.Event | None = None) -> int:
     """Render the site, serve it, and re-render it on every change under `templates` until
     Ctrl-C (or `stop` is set). Messages go through `echo(text, err=bool)`: the URL, each
-    re-render, one line per failed render or request (status >= 400), then `Stopped.`"""
+    re-render, one line per failed render or request (status >= 400), then `Stopped.`
+    Returns the exit status: `INTERRUPTED` (130) after Ctrl-C, 0 when `stop` was set."""
     import jinja2
 
     from builder.site.render import render_site
@@ -274,6 +316,7 @@ def serve_site(build_dirs: Sequence[Path], site: Path, node_modules: Path, templ
     base = normalise_base(base)
     stop = stop or threading.Event()
     running: Running | None = None
+    status = 0
     where, watched = _shown(site), _shown(templates)
     try:
         watcher = TemplateWatcher(templates)
@@ -296,17 +339,17 @@ def serve_site(build_dirs: Sequence[Path], site: Path, node_modules: Path, templ
             names = sorted(set(names) | set(watcher.changed()))
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             started = time.perf_counter()
-            try:
-                with running.lock:
-                    figures = render_site(build_dirs, site, node_modules, templates)
+            try:   # the lock covers the switch only: requests go on while the new site is made
+                figures = render_site(build_dirs, site, node_modules, templates, switch_lock=running.lock)
             except Exception as e:   # noqa: BLE001 (whatever fails, the previous site stays)
                 echo(f"render failed, still serving the previous site: {one_line(e, templates)}",
                      err=True)
                 continue
             echo(f"{shown} changed: re-rendered {where} in {time.perf_counter() - started:.1f} s")
     except KeyboardInterrupt:
-        pass
+        status = INTERRUPTED
     finally:
         if running is not None:
             running.stop()
     echo("Stopped.")
+    return status

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from builder.records.files import BuildError
+
 NOUNS = {"MNIST": ("digit", "digits")}  # the data set's noun for one item; "image" otherwise
 STOP = {"action": None, "label": None, "diff": None, "extra": None, "measured": False}  # every stop's keys
 DIR = {("x", 1): "to the right", ("x", -1): "to the left", ("y", 1): "down", ("y", -1): "up"}
@@ -190,6 +192,21 @@ def story_context(findings: dict[str, Any], classes: list[str], data_name: str,
         "stops": [{**STOP, **stop} for stop in stops],
         "actions": actions(findings, x_test),
     }
+
+
+STORY_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, ZeroDivisionError,
+                OverflowError, RecursionError)
+
+
+def story_of_record(findings: Any, classes: list[str], data_name: str, x_test: Any, where: object) -> dict:
+    """`story_context` of a findings record read from the file `where`: a record whose parts
+    are not what the story reads (hand-edited or corrupt, its hash fixed in the manifest)
+    is one `BuildError` naming the file, never a traceback."""
+    try:
+        return story_context(findings, classes, data_name, x_test)
+    except STORY_ERRORS as e:
+        raise BuildError(f"{where}: not aedemo findings (the story cannot read it: {type(e).__name__}: "
+                         f"{' '.join(str(e).split())[:100]}): run `aedemo findings`") from None
 
 
 def actions(f: dict[str, Any], x_test: Any) -> dict:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.data import Dataset
+from builder.data import HOLDOUT_SEED, TEST_FRACTION, Dataset
 from builder.model.autoencoder import layer_activations, symlog
 from builder.model.evaluation import dead_units, knn_accuracy, mse, pca2
 from builder.model.training import F32, Observer, Progress, TrainConfig, fit, training_split
@@ -24,6 +24,13 @@ from builder.records import layout
 from builder.records.files import json_bytes, npz_bytes
 from builder.records.history import Recorder
 from builder.records.metrics import Architecture, Baseline, DataInfo, Finetune, Metrics, RBMCurve, platform
+
+
+def data_reading(ds: Dataset) -> dict:
+    """How `ds` was read, as metrics.json's `data` states it."""
+    holdout = {"fraction": TEST_FRACTION, "seed": HOLDOUT_SEED} if ds.split == "holdout" else None
+    return {"kind": ds.kind, "split": ds.split, "holdout": holdout, "converted": ds.converted,
+            "inverted": ds.inverted, "skipped": ds.skipped}
 
 
 def train(ds: Dataset, cfg: TrainConfig, out_dir: Path, progress: Progress | None = None,
@@ -61,7 +68,7 @@ def train(ds: Dataset, cfg: TrainConfig, out_dir: Path, progress: Progress | Non
         config=json.loads(json.dumps(dataclasses.asdict(cfg))),  # as metrics.json reads back
         command=command,
         data=DataInfo(ds.name, ds.source, ds.fingerprint, tuple(ds.classes), len(x), fitted.n_val,
-                      len(ds.y_test)),
+                      len(ds.y_test), **data_reading(ds)),
         architecture=Architecture(tuple(model.sizes), kinds[0], kinds[model.n_enc - 1], kinds[-1]),
         pretraining=tuple(RBMCurve(f"{cfg.sizes[i]}→{cfg.sizes[i + 1]}", tuple(c))
                           for i, c in enumerate(rbm_curves)),

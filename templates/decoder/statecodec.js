@@ -18,6 +18,12 @@
  *     shows only a few such sides beyond the box, so a point that far out takes
  *     hundreds of screen-widths of panning to reach; the plane refuses stamps there
  *     too, so every stamp it makes comes back from its link.
+ * The link and the stored list are untrusted alike (another page of the same origin can
+ * write this model's key): a link's number is read only when it is plain decimal text,
+ * a stored stamp only when it is a plain array of exactly two numbers (never converted
+ * to text: an object's toString or valueOf is never called); a stored text that is not
+ * a JSON list (or nests too deep to parse) is "broken". Nothing here throws on any
+ * input: what cannot be read is dropped and counted.
  * `notice(result, where)` says in a sentence what was left out or cut ('' when
  * nothing was); the page shows it as a toast.
  *
@@ -50,19 +56,39 @@
 
   const inRange = ([a, b], box) => a >= box.lo[0] && a <= box.hi[0] && b >= box.lo[1] && b <= box.hi[1];
 
-  /** "u1,u2" → [u1, u2] as float32, or null when it is malformed, not finite or out of `box`. */
-  function parsePair(text, box) {
-    const parts = text.split(',');
-    if (parts.length !== 2 || parts.some((p) => p.trim() === '')) return null;
-    const values = parts.map((p) => Math.fround(Number(p)));
+  const DECIMAL = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+
+  /** Two numbers → [u1, u2] as float32, or null when either is not finite as float32 or out of `box`. */
+  function checked(a, b, box) {
+    const values = [Math.fround(a), Math.fround(b)];
     return values.every(Number.isFinite) && inRange(values, box) ? values : null;
   }
 
-  /** The readable pairs among `texts`, cut to MAX_STAMPS: {stamps, total, unreadable, cut}. */
-  function readStamps(texts, box) {
-    const readable = texts.map((t) => (typeof t === 'string' ? parsePair(t, box) : null)).filter(Boolean);
+  /** "u1,u2" (plain decimals) → [u1, u2] as float32, or null when it is anything else. */
+  function parsePair(text, box) {
+    if (typeof text !== 'string') return null;
+    const parts = text.split(',');
+    if (parts.length !== 2 || !parts.every((p) => DECIMAL.test(p))) return null;
+    return checked(Number(parts[0]), Number(parts[1]), box);
+  }
+
+  /** A stored stamp: a plain array of exactly two numbers → [u1, u2] as float32, else null. */
+  function storedPair(entry, box) {
+    if (!Array.isArray(entry) || entry.length !== 2) return null;
+    const [a, b] = entry;
+    return typeof a === 'number' && typeof b === 'number' ? checked(a, b, box) : null;
+  }
+
+  /** The readable pairs among `items` (read one by one with `read`), cut to MAX_STAMPS:
+   * {stamps, total, unreadable, cut}. */
+  function readStamps(items, box, read = parsePair) {
+    const readable = [];
+    for (const item of items) {
+      const values = read(item, box);
+      if (values) readable.push(values);
+    }
     const stamps = readable.slice(0, MAX_STAMPS);
-    return { stamps, total: texts.length, unreadable: texts.length - readable.length, cut: readable.length - stamps.length };
+    return { stamps, total: items.length, unreadable: items.length - readable.length, cut: readable.length - stamps.length };
   }
 
   /** The hash for a cursor [u1, u2] (or null) and stamps [[u1, u2], ...]. */
@@ -79,7 +105,7 @@
    */
   function fromHash(hash, box) {
     const params = new Map();
-    for (const part of hash.replace(/^#/, '').split('&')) {
+    for (const part of String(hash).replace(/^#/, '').split('&')) {
       const at = part.indexOf('=');
       if (at > 0) params.set(part.slice(0, at), part.slice(at + 1));
     }
@@ -106,13 +132,12 @@
     if (!text) return null;
     let list = null;
     try {
-      list = JSON.parse(text);
+      list = JSON.parse(String(text));   // too deep to parse throws too: broken
     } catch {
       // read as broken below
     }
     if (!Array.isArray(list)) return { stamps: [], total: 0, unreadable: 0, cut: 0, broken: true };
-    const texts = list.map((p) => (Array.isArray(p) ? p.join(',') : null));
-    return { ...readStamps(texts, box), broken: false };
+    return { ...readStamps(list, box, storedPair), broken: false };
   }
 
   function saveStamps(modelHash, stamps) {

@@ -18,8 +18,10 @@ def test_idx_round_trip(tmp_path: Path, rng: np.random.Generator, gz: bool) -> N
     arrays = write_idx_set(tmp_path / "set", rng, gz=gz)
     ds = data.load(tmp_path / "set", tmp_path / "unused", tmp_path / "cache.npz")
     assert ds.x_train.dtype == np.float32 and ds.x_train.shape == (30, 784)
-    np.testing.assert_array_equal(ds.x_train * 255, arrays["x_train"].reshape(30, 784).astype(np.float32))
-    np.testing.assert_array_equal(ds.y_test, arrays["y_test"])
+    order = np.argsort(arrays["y_train"], kind="stable")  # each split in class order
+    np.testing.assert_array_equal(ds.x_train * 255, arrays["x_train"].reshape(30, 784)[order].astype(np.float32))
+    np.testing.assert_array_equal(ds.y_train, arrays["y_train"][order])
+    np.testing.assert_array_equal(ds.y_test, np.sort(arrays["y_test"]))
     assert ds.x_test.min() >= 0 and ds.x_test.max() <= 1
     assert ds.name == "set"
 
@@ -78,7 +80,7 @@ def test_missing_file_and_folder(tmp_path: Path, rng: np.random.Generator) -> No
     (folder / "t10k-labels-idx1-ubyte").unlink()
     with pytest.raises(BuildError, match="t10k-labels-idx1-ubyte: file not found"):
         data.load(folder, tmp_path)
-    with pytest.raises(BuildError, match="--data .*nowhere: not a folder"):
+    with pytest.raises(BuildError, match="--data .*nowhere: not found; expected a folder of IDX files"):
         data.load(tmp_path / "nowhere", tmp_path)
 
 

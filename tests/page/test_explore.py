@@ -37,7 +37,7 @@ def shared(request, browser, site):
 
 
 def reset(tab: Tab) -> None:
-    """Before each test (the `tab` fixture of tests/page/conftest.py): no stamps, paths, strip, drawing, overlays, zoom."""
+    """Before each test (the `tab` fixture of tests/conftest.py): no stamps, paths, strip, drawing, overlays, zoom."""
     page = tab.page
     clear_marks(tab)
     for selector in ["#grid-toggle", "#drift-toggle"]:

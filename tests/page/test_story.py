@@ -36,7 +36,7 @@ def shared(request, browser, site):
 
 
 def reset(tab: Tab) -> None:
-    """Before each test (the `tab` fixture of tests/page/conftest.py): nothing the story shows, no stamps, strip, drawing or zoom."""
+    """Before each test (the `tab` fixture of tests/conftest.py): nothing the story shows, no stamps, strip, drawing or zoom."""
     page = tab.page
     if page.locator("#view-reset").is_visible():
         page.locator("#view-reset").click()

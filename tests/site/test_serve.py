@@ -184,12 +184,12 @@ def test_it_binds_127_0_0_1_unless_asked_and_says_so(fake_build: Path, tmp_path:
     monkeypatch.setattr(TemplateWatcher, "changed", interrupt)
     common = ["serve", str(fake_build), "--site", str(tmp_path / "site"), "--node-modules", str(NODE_MODULES)]
     quiet = CliRunner().invoke(main, common, catch_exceptions=False)
-    assert quiet.exit_code == 0, quiet.output
+    assert quiet.exit_code == 130, quiet.output   # Ctrl-C: 128 + SIGINT, as shells expect
     assert "warning" not in quiet.output and "other machines" not in quiet.output
     assert re.search(r"at http://127\.0\.0\.1:\d+/aedemo/$", quiet.output, re.M)
     assert quiet.output.rstrip().endswith("Stopped.")
     loud = CliRunner().invoke(main, [*common, "--host", "0.0.0.0"], catch_exceptions=False)
-    assert loud.exit_code == 0, loud.output
+    assert loud.exit_code == 130, loud.output
     assert "warning: listening on 0.0.0.0" in loud.output and "other machines" in loud.output
     assert asked == ["127.0.0.1", "0.0.0.0"]
     assert (tmp_path / "site" / "index.html").is_file()
@@ -211,7 +211,9 @@ class ServeProcess:
             [sys.executable, "-c", "from builder.cli import main; main()", "serve", str(build),
              "--site", "site", "--templates", "templates", "--node-modules", str(NODE_MODULES),
              "--port", "0", *extra],
-            cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            # as a terminal's Ctrl-C finds it: a shell's background job inherits SIGINT ignored
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.out: queue.Queue[str] = queue.Queue()
         self.err: queue.Queue[str] = queue.Queue()
         self.stdout: list[str] = []
@@ -323,7 +325,7 @@ def test_a_changed_template_is_re_rendered_and_a_broken_one_keeps_the_old_site(
         running.expect(r"^decoder/index\.html changed: re-rendered")
         assert "serve check 2</title>" in running.page()
 
-        assert running.interrupt() == 0
+        assert running.interrupt() == 130
         assert running.stdout[-1] == "Stopped."
         assert not any("Traceback" in line for line in running.stderr), running.stderr
         assert running.stderr == [failure]
@@ -347,7 +349,7 @@ def test_the_served_page_decodes_and_shows_a_re_render_on_reload(browser, fake_b
         assert tab.page.title().endswith(" · served again")
         tab.assert_clean()
         tab.close()
-        assert running.interrupt() == 0
+        assert running.interrupt() == 130
         assert running.stderr == [], running.stderr   # not one request outside the site failed
     finally:
         running.kill()

@@ -13,7 +13,7 @@ import pytest
 from conftest import NODE_MODULES
 from factories import build_fashion_like, write_fashion_like
 from pagetools import Site, Tab, serve
-from sitefiles import read_site_config
+from sitefiles import read_site_config, visible_text
 
 from builder import data
 from builder.cli import build_folder, parse_classes
@@ -96,8 +96,10 @@ def test_names_and_classes_flags() -> None:
     with pytest.raises(BuildError, match="--name"):
         build_folder(None, "../evil", None)
     assert parse_classes("a, b,c,d,e,f,g,h,i,j")[:3] == ("a", "b", "c")
-    with pytest.raises(BuildError, match="--classes: expected 10"):
-        parse_classes("a,b")
+    assert parse_classes("a,b") == ("a", "b")   # one name per class: checked against the data
+    for bad in ("a", "a,,c", ",".join("abcdefghijk")):
+        with pytest.raises(BuildError, match="--classes: expected 2 to 10 non-empty names"):
+            parse_classes(bad)
 
 
 def test_known_idx_folder_brings_its_class_names(tmp_path: Path) -> None:
@@ -124,32 +126,6 @@ def test_each_page_carries_its_own_model_card(two_sets: tuple[Path, Path]) -> No
         for layer in metrics["pretraining"]:
             assert any(v == layer["recon_error"] for v in values.values())
         assert f"{metrics['test_mse']:.4f}" in html and f"{metrics['pca2']['test_mse']:.4f}" in html
-
-
-def visible_text(html: str) -> str:
-    """The words a reader sees or hears: text outside scripts and styles, labels and titles."""
-    from html.parser import HTMLParser
-
-    class Text(HTMLParser):
-        def __init__(self) -> None:
-            super().__init__()
-            self.parts: list[str] = []
-            self.skip = 0
-
-        def handle_starttag(self, tag, attrs):
-            self.skip += tag in ("script", "style")
-            self.parts += [v for k, v in attrs if k in ("aria-label", "title", "alt") and v]
-
-        def handle_endtag(self, tag):
-            self.skip -= tag in ("script", "style")
-
-        def handle_data(self, data):
-            if not self.skip:
-                self.parts.append(data)
-
-    t = Text()
-    t.feed(html)
-    return " ".join(" ".join(t.parts).split())
 
 
 def test_each_page_speaks_its_own_data_sets_words(two_sets: tuple[Path, Path]) -> None:

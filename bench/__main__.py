@@ -12,7 +12,8 @@ Sections, in order (each can be left out with --skip):
   quality  test MSE and kNN-5 of PCA-2, PyTorch from random init, aedemo without and
            with pretraining: same config, epochs and seeds (default data and each --data)
   build    the real CLI, `aedemo build --quiet` into a temporary folder, timed whole
-  browser  the built page in headless chromium: cold loads over http and file://,
+  browser  the built page in headless chromium: cold loads over http and file://, and
+           on two emulated networks (gzip, as GitHub Pages) beside the bare floor page,
            decode latency of one point, a batch of points; the site's bytes
 """
 
@@ -73,6 +74,7 @@ class Plan:
     epochs: int | None = None  # fine-tuning epochs of the quality runs; None: TrainConfig's
     build_runs: int = 1
     loads: int = 5
+    network_loads: int = 5  # rounds (page, then floor) on each emulated network; 0: none
     decode_calls: int = 2000
     batch: int = 1024
     batch_reps: int = 20
@@ -86,7 +88,7 @@ class Plan:
     def quick_plan(cls, **changes: Any) -> "Plan":
         base = dict(quick=True, speed_rounds=2, speed_epochs=2, speed_warmup=1, seeds=2,
                     speed_budget=10.0,
-                    build_runs=1, loads=2, decode_calls=200, batch_reps=5, gemm_size=512,
+                    build_runs=1, loads=2, network_loads=1, decode_calls=200, batch_reps=5, gemm_size=512,
                     gemm_reps=5)
         return cls(**{**base, **changes})
 
@@ -312,7 +314,7 @@ def browser_section(plan: Plan, site: Path, decoder: bytes, chromium: Path) -> d
     except ImportError:
         return {"skipped": "playwright is not installed (pip install -e '.[test]')"}
     return browser_mod.measure(site, decoder, plan.loads, plan.decode_calls, plan.batch,
-                           plan.batch_reps, chromium, log)
+                               plan.batch_reps, chromium, log, network_loads=plan.network_loads)
 
 
 def site_decoder(site: Path) -> bytes:
@@ -357,7 +359,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="how torch.optim runs Adam (same maths) [fused, its fastest on CPU]")
     for name, kind in (("speed-rounds", int), ("speed-epochs", int), ("speed-budget", float),
                        ("seeds", int), ("epochs", int), ("quality-jobs", int), ("build-runs", int),
-                       ("loads", int), ("decode-calls", int), ("batch", int), ("batch-reps", int)):
+                       ("loads", int), ("network-loads", int), ("decode-calls", int), ("batch", int), ("batch-reps", int)):
         p.add_argument(f"--{name}", type=kind, default=None, help=f"override the plan's {name}")
     p.add_argument("--quality-methods", type=quality_methods, default=None,
                    help="the quality section's methods, comma-separated, of torch, numpy_random, "

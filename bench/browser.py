@@ -35,6 +35,7 @@ from typing import Any, Iterator
 
 from tests.factories import serve  # the one sub-path server of the tests and the bench
 
+from . import network as netem
 from .common import percentile, timing
 
 CHROMIUM = Path(os.environ.get("AEDEMO_CHROMIUM", "/usr/bin/chromium"))
@@ -231,14 +232,24 @@ class Chromium:
         self._pw.stop()
 
     @contextlib.contextmanager
-    def open(self, url: str, local: str) -> Iterator[Any]:
-        """A fresh browser (cold: no cache, no compiled code) with one page at `url`."""
+    def open(self, url: str, local: str, network: dict | None = None,
+             init_script: str | None = None) -> Iterator[Any]:
+        """A fresh browser (cold: no cache, no compiled code) with one page at `url`;
+        `network`: DevTools `Network.emulateNetworkConditions` parameters for it
+        (bench/network.py), `init_script`: run in the page before its own scripts."""
         browser = self._pw.chromium.launch(executable_path=str(self.executable),
                                            args=CHROMIUM_ARGS, headless=True)
         self.version = browser.version
         try:
-            page = browser.new_context(viewport=VIEWPORT).new_page()
+            context = browser.new_context(viewport=VIEWPORT)
+            if init_script:
+                context.add_init_script(init_script)
+            page = context.new_page()
             page.set_default_timeout(TIMEOUT_MS)
+            if network:
+                cdp = context.new_cdp_session(page)
+                cdp.send("Network.enable")
+                cdp.send("Network.emulateNetworkConditions", network)
             self.requests = []
             page.on("request", lambda r: (self.requests.append(r.url) if r.url.startswith(local) else None)
                     if r.url.startswith((local, "file:", "blob:", "data:")) else self.foreign_requests.append(r.url))
@@ -330,8 +341,9 @@ def map_refresh(page: Any, reps: int = 6) -> dict[str, Any] | None:
 
 
 def measure(site: Path, decoder: bytes, loads: int, calls: int, batch: int, batch_reps: int,
-            executable: Path = CHROMIUM, log=lambda s: None) -> dict[str, Any]:
-    """Everything the bench measures in the browser, on the rendered `site`."""
+            executable: Path = CHROMIUM, log=lambda s: None, network_loads: int = 0) -> dict[str, Any]:
+    """Everything the bench measures in the browser, on the rendered `site`; with
+    `network_loads`, that many rounds on each emulated network (bench/network.py)."""
     site = Path(site).resolve()
     chrome = Chromium(executable)
     try:
@@ -340,6 +352,10 @@ def measure(site: Path, decoder: bytes, loads: int, calls: int, batch: int, batc
                 serve(bare_site(site, decoder, Path(tmp) / "bare")) as bare_url:
             loads_out = cold_loads(chrome, {"http": http_url, "file": (site / "index.html").as_uri(),
                                             "bare": bare_url}, loads, site, log)
+            networks_out = None
+            if network_loads:
+                with netem.serve_gzip(site) as gz_url, netem.serve_gzip(Path(tmp) / "bare") as gz_bare:
+                    networks_out = netem.emulated_loads(chrome, gz_url, gz_bare, network_loads, log=log)
             with chrome.open(isolated_url, isolated_url) as page:
                 page.evaluate(WAIT_FIRST_IMAGE)
                 latency = decode_latency(page, calls)
@@ -353,6 +369,7 @@ def measure(site: Path, decoder: bytes, loads: int, calls: int, batch: int, batc
         return {
             "chromium": chrome.version,
             "loads": loads_out,
+            "networks": networks_out,
             "decode": latency,
             "batch": batch_out,
             "maps": maps_out,

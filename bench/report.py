@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
-from .common import gflops
+from .common import gflops, ratio_pairs, timing
 
 Row = tuple[str, str, str, str, str]
 HEADER: Row = ("", "measure", "value", "min – max", "note")
@@ -166,6 +166,7 @@ def browser_rows(r: dict[str, Any]) -> list[Row]:
         rows.append(("browser", "floor: navigation → first run, onnxruntime-web alone, http (ms)", med(t, digits=4),
                      span(t, digits=4), f"{t['n']} cold loads beside the page's: a bare page with the same "
                      f"onnxruntime-web files and decoder, nothing else; session at {med(bare['ready_ms'], digits=4)} ms"))
+    rows += ratio_rows(b)
     v = b["loads"]["http"].get("visitor_gzip_bytes")
     if v:
         top = sorted(v.items(), key=lambda kv: -kv[1])[:4]
@@ -191,6 +192,41 @@ def browser_rows(r: dict[str, Any]) -> list[Row]:
             rows.append(("browser", f"{label} map, one refresh of the default view (ms)", med(m["ms"]),
                          span(m["ms"]), f"{m['cells']} cells; of it the batched decode {med(m['decode_ms'])} ms; "
                          f"first refresh {num(m['first_ms'])} ms; {m['ms']['n']} more"))
+    return rows
+
+
+# Issue 26's targets, printed beside the figures (never a pass or fail of the run).
+TARGETS = {"loopback": 1.25, "10mbit": (1000.0, 1.03), "1.6mbit": (3000.0, 1.03)}
+
+
+def ratio_rows(b: dict[str, Any]) -> list[Row]:
+    """The page against the floor over loopback (round by round) and on each emulated network."""
+    rows: list[Row] = []
+    bare = b["loads"].get("bare")
+    if bare:
+        pairs = ratio_pairs(b["loads"]["http"]["first_image_ms"].get("values") or [],
+                            bare["first_image_ms"].get("values") or [])
+        if pairs:
+            t = timing(pairs)
+            rows.append(("browser", "first decoded image, page / floor, http loopback", med(t), span(t),
+                         f"{t['n']} rounds, each the page's cold load over its floor's; target ≤ "
+                         f"{TARGETS['loopback']}"))
+    for key, n in (b.get("networks") or {}).items():
+        where = f"{n['label']}, gzip"
+        pointer_target, ratio_target = TARGETS.get(key, (None, None))
+        t = n["pointer_ms"]
+        rows.append(("browser", f"{where}: navigation → first answer to the pointer (ms)", med(t, digits=4),
+                     span(t, digits=4), f"{t['n']} cold loads; coordinates and nearest real images drawn"
+                     + (f"; target ≤ {pointer_target:,.0f} ms" if pointer_target else "")))
+        t = n["first_image_ms"]
+        rows.append(("browser", f"{where}: navigation → first decoded image (ms)", med(t, digits=4),
+                     span(t, digits=4), f"{t['n']} cold loads"))
+        t = n["floor_ms"]
+        rows.append(("browser", f"{where}: floor, onnxruntime-web alone (ms)", med(t, digits=4),
+                     span(t, digits=4), f"{t['n']} cold loads, each beside one of the page's"))
+        t = n["ratio"]
+        rows.append(("browser", f"{where}: first decoded image, page / floor", med(t), span(t),
+                     f"{t['n']} rounds" + (f"; target ≤ {ratio_target}" if ratio_target else "")))
     return rows
 
 

@@ -226,7 +226,8 @@ class Tab:
     """A page in its own browser context, with a fence around the network."""
 
     def __init__(self, browser, site: Site, mode: str, *, dpr: float = 1, init_script: str | None = None,
-                 route=None, url: str | None = None, viewport: dict | None = None, tools_open: bool = True):
+                 route=None, url: str | None = None, viewport: dict | None = None, tools_open: bool = True,
+                 wait_until: str = "load"):
         self.site, self.mode = site, mode
         self.errors: list[str] = []
         self.foreign: list[str] = []
@@ -242,7 +243,7 @@ class Tab:
         self.page = self.context.new_page()
         self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
-        self.page.goto(url or site.url(mode))
+        self.page.goto(url or site.url(mode), wait_until=wait_until)
 
     def _allowed(self, url: str) -> bool:
         if url.startswith(("data:", "blob:")):

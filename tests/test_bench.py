@@ -97,6 +97,8 @@ def test_plan_flags() -> None:
     full = make_plan(parse_args(["--loads", "7", "--skip", "browser", "--threads", "2,1,2"]))
     assert not full.quick and full.loads == 7 and full.seeds >= 2 and full.decode_calls == 2000
     assert full.threads == (1, 2) and 1 in Plan().threads
+    assert full.network_loads == 5 and plan.network_loads == 1
+    assert make_plan(parse_args(["--network-loads", "0"])).network_loads == 0
     for bad in (["--seeds", "0"], ["--threads", "0"], ["--threads", "two"]):
         with pytest.raises(SystemExit):
             make_plan(parse_args(bad))
@@ -132,7 +134,10 @@ def fake_results() -> dict:
                     "decode": {"calls": 2000, "clock_resolution_us": 5.0, "run_of": 100,
                                "single_us": {**t(50.0, 70.0), "p50": 55.0, "p99": 90.0},
                                "run_mean_us": {**t(60.0, 61.0), "p50": 60.5, "p99": 61.0}},
-                    "batch": {"points": 1024, "ms": t(20.0, 25.0), "how": "ort"}},
+                    "batch": {"points": 1024, "ms": t(20.0, 25.0), "how": "ort"},
+                    "networks": {"10mbit": {"label": "10 Mbit/s, 40 ms", "pointer_ms": t(800.0, 900.0),
+                                            "first_image_ms": t(4300.0, 4400.0), "floor_ms": t(4200.0, 4300.0),
+                                            "ratio": t(1.01, 1.03)}}},
         "site": {"files": 10, "bytes": 5_000_000, "gzip9_bytes": 4_000_000},
         "floor": {"macs_decode": 84_700, "n_train": 8100, "n_eval": 1900,
                   "macs_epoch": common.macs_epoch(8100, 1900),
@@ -153,6 +158,24 @@ def test_markdown_table_has_every_section_and_straight_columns() -> None:
                    "the measured epoch takes 8.0 × that", "onnxruntime-web alone, http (ms) | 950.0"):
         assert needle in text, needle
     json.dumps(fake_results(), allow_nan=False)  # what goes into bench.json is plain JSON
+
+
+def test_network_and_ratio_rows_read_the_rounds() -> None:
+    """The page/floor rows come from the rounds' own values; each emulated network gives
+    its pointer, first-image, floor and ratio rows with their targets."""
+    r = fake_results()
+    r["browser"]["loads"]["http"]["first_image_ms"] = common.timing([1200.0, 900.0, 1000.0])
+    r["browser"]["loads"]["bare"]["first_image_ms"] = common.timing([1000.0, 600.0, 1000.0])
+    rows = [line for line in report.markdown(r).splitlines() if line.startswith("| browser")]
+    loop = next(line for line in rows if "page / floor, http loopback" in line)
+    assert "| 1.20 | 1.00 – 1.50 |" in loop and "3 rounds" in loop and "≤ 1.25" in loop
+    net = [line for line in rows if line.startswith("| browser | 10 Mbit/s, 40 ms, gzip")]
+    assert len(net) == 4
+    assert "first answer to the pointer (ms) | 850.0 | 800.0 – 900.0 |" in net[0] and "≤ 1,000 ms" in net[0]
+    assert "first decoded image (ms) | 4350 | 4300 – 4400 |" in net[1] and "floor" in net[2]
+    assert "page / floor | 1.02 | 1.01 – 1.03 |" in net[3] and "≤ 1.03" in net[3]
+    del r["browser"]["networks"]
+    assert not any("Mbit/s" in line for line in report.markdown(r).splitlines())
 
 
 def test_profile_row_never_prints_a_negative_rest() -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import jinja2
 
 from builder.records.files import BuildError, parse_json
-from builder.site import modelpack
+from builder.site import modelpack, offline
 from builder.site.page_scripts import BOOT, COMPRESSION_SCRIPTS, HEAD, LAZY, SCRIPTS, STYLE_SHEETS
 from builder.site.theme import COLOURS, PALETTE
 
@@ -97,6 +97,7 @@ def shared_files(env: jinja2.Environment, out: dict[str, bytes], templates: Path
                     for name in STYLE_SHEETS).encode(),
         ),
         "favicon": "favicon.svg",
+        "worker": offline.WORKER,
         "card_css": add_hashed(out, "assets/card", ".css",
                                env.get_template("decoder/card.css").render(theme=COLOURS).encode()),
     }

@@ -193,7 +193,7 @@ def render_compression(env: jinja2.Environment, out: dict[str, bytes], shared: d
     }
     config = {
         "files": {k: files[k] for k in ("ort", "mjs", "wasm_raw", "wasm", "glue", "decoder", "encoder",
-                                        "decoder30", "encoder30", "pca", "samples")},
+                                        "decoder30", "encoder30", "pca", "samples", "worker")},
         "models": models,
         "classes": classes,
         "theme": COLOURS,

@@ -93,10 +93,12 @@ def render_decoder(env: jinja2.Environment, out: dict[str, bytes], shared: dict,
     if demo.timelapse is not None:
         lapse = timelapse_files(env, out, shared, demo.timelapse, up)
         lazy["timelapse"] = {"scripts": lapse["scripts"], "data": lapse["data"]}
+    sizes = {k: len(out[files[k]]) for k in ("ort", "mjs", "wasm_raw", "wasm", "glue", "decoder")}   # progress.js
     files = {k: up + v for k, v in files.items()}
     page_config = {
         "files": {k: files[k] for k in ("ort", "mjs", "wasm_raw", "wasm", "glue", "decoder", "encoder",
-                                        "points", "digits", "units")},
+                                        "points", "digits", "units", "worker")},
+        "sizes": sizes,
         "classes": classes,
         "plurals": [plural(c) for c in classes],
         "withArticle": [with_article(c) for c in classes],

@@ -13,9 +13,9 @@ The compression page, the series' third part, loads its own list (`COMPRESSION_S
 SCRIPTS = (
     # libraries
     "shared/datafiles.js", "shared/runtime.js", "shared/mnist.js", "decoder/nearest.js", "decoder/statecodec.js", "shared/format.js", "shared/latest.js", "shared/pad.js", "shared/letters.js",
-    "shared/marks.js", "shared/transforms.js", "decoder/maps.js", "decoder/lazy.js",
+    "shared/marks.js", "shared/transforms.js", "decoder/maps.js", "decoder/lazy.js", "shared/offline.js",
     # the page's parts
-    "shared/status.js", "decoder/view.js", "decoder/plane.js", "decoder/overlays.js", "decoder/stamps.js", "decoder/strip.js", "decoder/layers.js", "decoder/preview.js", "decoder/probe.js",
+    "shared/status.js", "decoder/progress.js", "decoder/view.js", "decoder/plane.js", "decoder/overlays.js", "decoder/stamps.js", "decoder/strip.js", "decoder/layers.js", "decoder/preview.js", "decoder/probe.js",
     "decoder/padpanel.js", "decoder/story.js", "decoder/undo.js", "decoder/scrolly.js", "decoder/disclosures.js", "decoder/viewlink.js", "timelapse/timelapse.js", "decoder/input.js", "decoder/sharelink.js", "decoder/api.js",
     # state, frame loop, wiring
     "decoder/app.js",
@@ -25,7 +25,7 @@ SCRIPTS = (
 # there: the libraries it shares with the decoder page, its own, its wiring last.
 COMPRESSION_SCRIPTS = (
     "shared/datafiles.js", "shared/runtime.js", "shared/mnist.js", "shared/format.js", "shared/latest.js", "shared/pad.js", "shared/letters.js", "shared/marks.js",
-    "shared/transforms.js", "compression/noise.js", "compression/pca.js",
+    "shared/transforms.js", "shared/offline.js", "compression/noise.js", "compression/pca.js",
     "shared/status.js", "compression/panels.js", "compression/codebars.js", "compression/iterate.js",
     "compression/compressionpage.js",
 )
@@ -38,6 +38,10 @@ BOOT = "shared/boot.js"
 # the decoder (onnxruntime-web, the model, its first run) while the rest of the page
 # still downloads; app.js takes the started runtime.
 HEAD = ("shared/datafiles.js", "shared/runtime.js")
+
+# The site's service worker (not a page script: `render` writes it to the site's root as
+# sw.js, with its precache list above it, builder/site/offline.py); offline.js registers it.
+WORKER = "shared/_worker.js"
 
 # Loaded only when the learner opens their part (`lazy.js`; `render` lists them in
 # config.lazy with that part's data files): classic scripts added to the page on demand.

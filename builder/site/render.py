@@ -40,10 +40,12 @@ import jinja2
 
 from builder.records.files import BuildError
 from builder.records.folder import BuildFolder
-from builder.site.assets import read_ort, shared_files
+from builder.site import offline
+from builder.site.assets import read_file, read_ort, shared_files
 from builder.site.card import installed_versions
 from builder.site.compression_page import render_compression
 from builder.site.decoder_page import read_demo, render_decoder
+from builder.site.page_scripts import WORKER
 from builder.site.sitedir import MARKER, check_site, marker_bytes, replace_site
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: builder/site/render.py
@@ -86,6 +88,8 @@ def render_site(
             render_compression(env, out, shared, demo.compression, decoder=demo.decoder, encoder=demo.encoder,
                                classes=demo.classes, words=demo.story["words"], data_name=demo.metrics.data.name,
                                links=links, current=i, ort_version=ort_version)
+    offline.add_worker(out, read_file(templates / WORKER),
+                       [shared["files"][k] for k in offline.FILE_ONLY])   # sw.js: after every other file
     out[".nojekyll"] = b""
     out[MARKER] = marker_bytes(out)
 

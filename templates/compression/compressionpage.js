@@ -181,6 +181,8 @@
     pca = lib.pca.create(lib.datafiles.float32s(p.mean), lib.datafiles.float32s(p.components), p.k);
   });
   const images = lib.datafiles.loadDigits(config.files.samples, PIXELS, 'samples').then((d) => { samples = d; });
+  lib.offline.register(config.files.worker, rt.ready);   // offline after this visit (http(s) only)
+
   Promise.all([rt.ready, basis, images]).then(() => {
     ready = true;
     status.hide();

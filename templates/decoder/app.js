@@ -7,7 +7,7 @@
  *
  * The scripts loaded before this file put themselves into window.AEDEMO_LIB: the
  * libraries (runtime, mnist, nearest, share, format, latest, pad, letters, marks,
- * transforms, maps, lazy) and the page's parts (status, view, plane, overlays, stamps, strip,
+ * transforms, maps, lazy) and the page's parts (status, progress, view, plane, overlays, stamps, strip,
  * layers, preview, probe, padPanel, story, lapse, input, sharing); docs/page-scripts.md maps them.
  *
  * Owns: the page configuration, what has loaded (points, digits, which models are
@@ -80,12 +80,18 @@
     redraw: (name) => invalidate(name === 'drift' ? 'plane' : 'base'),
   });
   const preview = lib.preview.create({
-    rt, side: SIDE, classes: config.classes, theme, digits: () => digits, done: requestFrame, fail, mark,
+    rt, side: SIDE, classes: config.classes, plurals: config.plurals, words, theme, digits: () => digits, done: requestFrame, fail, mark,
     covered: (u) => {
       const [x, y] = view.toScreen(u[0], u[1]);
       return x <= previewBox.offsetLeft + previewBox.offsetWidth && y <= previewBox.offsetTop + previewBox.offsetHeight;
     },
-    elements: { figure: previewBox, canvas: $('digit'), out1: $('u1'), out2: $('u2'), nearestBox: $('nearest'), layers: $('layers') },
+    elements: {
+      figure: previewBox, canvas: $('digit'), out1: $('u1'), out2: $('u2'), region: $('region'), nearestBox: $('nearest'), layers: $('layers'),
+    },
+  });
+  const progress = lib.progress.create({
+    config, timings, failed: status.failed,
+    elements: { box: $('loading'), fill: $('loading-fill'), bytes: $('loading-bytes'), left: $('loading-left') },
   });
   const stamps = lib.stamps.create({
     rt, side: SIDE, view, fail,
@@ -313,6 +319,7 @@
     if (encoderReady) pad.start();
     if (decoderReady) strip.start();
     preview.draw();
+    if (timings.firstImage !== undefined) progress.stop();
   }
 
   function watchPixelRatio() {
@@ -364,7 +371,19 @@
     input.setCursor(centre());
     invalidate('layout');
     requestAnimationFrame(() => mark('scatter'));
+    story.enable('points');   // the stops that need only the dots: groups and walks
+    if (!decoderReady) {
+      hint.textContent = `Point at the plane: its coordinates and the nearest real ${words.nouns} show now; `
+        + `the decoder's ${words.nouns} come when it has loaded.`;
+    }
   }).catch((error) => fail(new Error(`the points could not be read: ${error.message}`)));
+
+  // The real digits need no runtime: the preview shows the nearest ones before the decoder.
+  rt.digits.then((d) => {
+    digits = { ...d, index: lib.nearest.buildIndex(d.codes) };
+    preview.redraw();
+    requestFrame();
+  }).catch(() => {});   // reported with the encoder below
 
   Promise.all([rt.ready, rt.points]).then(() => {
     decoderReady = true;
@@ -381,8 +400,10 @@
     requestFrame();
   }).catch(fail);
 
-  rt.loaded.then(() => rt.digits).then((d) => {
-    digits = { ...d, index: lib.nearest.buildIndex(d.codes) };
+  // Offline after this visit (over http(s)): the worker registers once the first image is drawn.
+  lib.offline.register(config.files.worker, rt.ready);
+
+  rt.loaded.then(() => {
     encoderReady = true;
     pad.enable();
     for (const b of [buttons.drift, buttons.unfamiliar, buttons.padClear, buttons.padRandom]) b.disabled = false;

@@ -3,12 +3,14 @@
  * keyboard cursor) with its coordinates, the NEAREST_K real digits whose codes lie
  * nearest to it, and the decoder's layers there (lib.layers, created here on #layers,
  * from the same decoder run as the image). One decode in flight; the newest wanted
- * point wins.
+ * point wins. Before the decoder can draw anything, the wanted point's coordinates, its
+ * nearest real digits and the class most of them belong to show at once (they need only
+ * the real digits): the page answers the pointer while the runtime still loads.
  *
  * Owns: the point wanted, the point shown with its image and layers, what was last
  * drawn, the layers part. May touch: the preview's figure (#preview: data-u1, data-u2),
- * its canvas, the two coordinate outputs, the nearest digits' box (data-indices) and
- * canvases, and through lib.layers the layers box.
+ * its canvas, the two coordinate outputs, the region line (#region), the nearest digits'
+ * box (data-indices) and canvases, and through lib.layers the layers box.
  */
 'use strict';
 
@@ -21,11 +23,11 @@
    * there; `done()`: after every decode (and to ask for a frame); `mark(name)`: records
    * a timing; `covered(u)`: whether the plane point u lies under the preview on screen.
    */
-  function create({ rt, side, classes, theme, elements, digits, done, fail, mark, covered }) {
+  function create({ rt, side, classes, plurals, words, theme, elements, digits, done, fail, mark, covered }) {
     const { f32, number } = window.AEDEMO_LIB.format;
     const { greyImage } = window.AEDEMO_LIB.marks;
     const PIXELS = side * side;
-    const { figure, canvas, out1, out2, nearestBox } = elements;
+    const { figure, canvas, out1, out2, nearestBox, region } = elements;
     const digit = canvas.getContext('2d');
     const nearestCanvases = [...nearestBox.querySelectorAll('canvas')];
     const layers = window.AEDEMO_LIB.layers.create({ rt, side, root: elements.layers, theme, fail, inspect });
@@ -33,6 +35,8 @@
     let rest = null;             // {u, at}: the point wanted last, since when, if it is clear of the preview
     let rested = null;           // the newest point clear of the preview that the pointer rested at
     let drawn = null;            // the `shown` last drawn
+    let pointed = null;          // the newest point wanted, shown as coordinates before any image
+    let sketched = null;         // the `pointed` last drawn so
     let nearestShown = '';
 
     const job = window.AEDEMO_LIB.latest((u) => rt.decodeLayers(u[0], u[1]).then((out) => {
@@ -43,7 +47,8 @@
     function want(u) {
       restedNow();
       rest = covered(u) ? null : { u: f32(u), at: performance.now() };
-      job.want(f32(u));
+      pointed = f32(u);
+      job.want(pointed);
     }
 
     function restedNow() {
@@ -69,6 +74,12 @@
     }
 
     function draw() {
+      if (!shown && pointed && pointed !== sketched) {   // no image yet: the point and its neighbours
+        sketched = pointed;
+        out1.value = number(pointed[0], 3);
+        out2.value = number(pointed[1], 3);
+        drawNearest(pointed[0], pointed[1]);
+      }
       if (!shown || shown === drawn) return;
       drawn = shown;
       const [u1, u2] = shown.u;
@@ -98,9 +109,11 @@
     function drawNearest(u1, u2) {
       const found = nearest(u1, u2);
       const key = found.map((f) => f.index).join(',');
+      if (found.length) mark('pointer');   // the first answer to the pointer: coordinates and real digits
       if (key === nearestShown) return;
       nearestShown = key;
       nearestBox.dataset.indices = key;
+      showRegion(found);
       nearestCanvases.forEach((c, i) => {
         const f = found[i];
         c.hidden = !f;
@@ -117,10 +130,21 @@
       });
     }
 
+    /** The class most of the nearest real digits belong to, and how many of them do. */
+    function showRegion(found) {
+      const count = new Map();
+      for (const f of found) count.set(f.label, (count.get(f.label) || 0) + 1);
+      let label = null;
+      for (const [l, n] of count) if (label === null || n > count.get(label)) label = l;
+      region.textContent = label === null ? '' : `mostly ${plurals[label]}: ${count.get(label)} of ${found.length}`;
+      region.title = label === null ? '' : `${count.get(label)} of the ${found.length} real test ${words.nouns} nearest to this point are ${plurals[label]}`;
+    }
+
     /** Draw everything again at the next draw() (the real digits have come). */
     function redraw() {
       nearestShown = null;
       drawn = null;
+      sketched = null;
     }
 
     return {

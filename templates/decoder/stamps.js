@@ -75,6 +75,7 @@
     /** Why a stamp at `u` cannot be made now, or '' when it can. */
     function refusal(u) {
       if (stamps.length + adding >= MAX_STAMPS) return FULL;
+      if (!range()) return 'The plane is still loading its points.';
       if (!inRange(u, range())) return 'That point is too far from the data to keep a stamp there.';
       return '';
     }

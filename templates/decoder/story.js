@@ -34,7 +34,9 @@
   const MIN_SPAN = 0.3;          // a framed box spans at least this share of the data's extent
   const MARGIN = 0.08;           // and reaches this share of it beyond the points it frames
   const KNN = 5;                 // as builder/findings.py
-  const NEEDS = { groups: 'decoder', walk: 'decoder', 'walk-sharp': 'decoder', shift: 'encoder', iterate: 'encoder', outside: 'outside' };
+  // What each action needs: the dots alone (groups and walks fly, dim and ring, and the
+  // preview shows the walk's images once the decoder is there), the encoder, the letters.
+  const NEEDS = { groups: 'points', walk: 'points', 'walk-sharp': 'points', shift: 'encoder', iterate: 'encoder', outside: 'outside' };
   const DIRECTION = { x: ['to the left', 'to the right'], y: ['up', 'down'] };
 
   const nextFrame = () => new Promise((resolve) => { requestAnimationFrame(resolve); });
@@ -327,7 +329,7 @@
       for (const e of elements) if (e.classList.contains('show-me')) e.hidden = !runnable(e.dataset.action);
     }
 
-    /** `what` has loaded: 'decoder', or 'encoder' (with the real test images: the letters are measured then). */
+    /** `what` has loaded: 'points', 'decoder', or 'encoder' (with the real test images: the letters are measured then). */
     function enable(what) {
       can.add(what);
       showButtons();

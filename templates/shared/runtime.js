@@ -77,6 +77,7 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
     }
     const http = location.protocol === 'http:' || location.protocol === 'https:';
     const boot = window.AEDEMO_BOOT || {};
+    await boot.go;   // boot.js asks for what answers the pointer first, then for the runtime's files
     const compiled = http ? (boot.wasm || WebAssembly.compileStreaming(fetch(files.wasm_raw))) : null;
     const [, wasm, glue, ...bytes] = await Promise.all([
       loadScript(files.ort),
@@ -158,7 +159,8 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
    * rest of the page downloads), later calls get the same runtime.
    * Returns { ready, loaded, decode, decodeBatch, encode, encodeBatch, iterate, roundTrip,
    * points, digits, runs, batches, timings, mark }: `ready` settles when the decoder has
-   * run once, `loaded` when the encoder and the digits are there too; `timings` are the
+   * run once, `loaded` when the encoder and the digits are there too (`points` and
+   * `digits` settle on their own, before the decoder as a rule); `timings` are the
    * page's marks (ms after navigation), `mark(name)` records one, the first time only.
    */
   function start(config) {
@@ -173,6 +175,11 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
     };
     const PIXELS = config.side * config.side;
     const { files } = config;
+    // The points and the real digits need no runtime: boot.js asks for them first, and the
+    // page answers the pointer with them (coordinates, the nearest digits) before the
+    // decoder is there.
+    const points = loadPoints(files.points);
+    const digits = loadDigits(files.digits, PIXELS);
     const decoderSession = (async () => {
       const [model] = await initialise(files, mark, [[files.decoder, 'decoder']]);
       const session = await createSession(model);
@@ -185,10 +192,8 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
       return session;
     })();
 
-    const points = loadPoints(files.points);
-    // The encoder and the digits wait for the decoder, so the first image is not delayed.
+    // The encoder waits for the decoder, so the first image is not delayed.
     const encoderSession = decoderSession.then(async () => createSession(await take(files.encoder, 'encoder')));
-    const digits = decoderSession.catch(() => null).then(() => loadDigits(files.digits, PIXELS));
     const ready = decoderSession.then(() => undefined);
     const loaded = Promise.all([decoderSession, encoderSession, digits]).then(() => undefined);
     const queue = runner({ decoder: decoderSession, encoder: encoderSession });

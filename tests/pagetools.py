@@ -179,17 +179,23 @@ def real_site_root(page: str = "index.html") -> Path:
     return root
 
 
-@pytest.fixture(scope="session", params=["quick", "real"])
-def site(request, tmp_path_factory):
+def served_site(request, tmp_path_factory, build: str, page: str = "index.html"):
+    """A served site for a fixture parametrised "quick" (rendered from the `build` fixture's
+    folder) or "real" (the `make site` output holding `page`); a generator: yields the Site."""
     if request.param == "real":
-        root = real_site_root()
+        root = real_site_root(page)
         server, origin = serve(root)
         s = Site(root=root, origin=origin)
     else:
-        s, server = rendered_site(request.getfixturevalue("quick_build"), tmp_path_factory.mktemp("site"))
+        s, server = rendered_site(request.getfixturevalue(build), tmp_path_factory.mktemp(build))
     yield s
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session", params=["quick", "real"])
+def site(request, tmp_path_factory):
+    yield from served_site(request, tmp_path_factory, "quick_build")
 
 
 # ---------------------------------------------------------------------------- browser

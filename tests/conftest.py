@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from pathlib import Path
 
@@ -82,12 +83,48 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+# The browser tests' two axes: the site (the quick-preset site rendered here, the real
+# `make site` output of AEDEMO_REAL_SITE) and how it is opened (served over http, opened
+# from disk as file://), each a fixture parameter under one of these names.
+SITE_PARAMS = ("site", "lsite", "csite")
+MODE_PARAMS = ("mode", "shared")
+# A scenario that varies on both runs in two of the four pairs, so that each site and each
+# mode is still covered by every scenario: the real site served as GitHub Pages serves it,
+# and the quick site from disk. A test marked `all_variants` (the agreement of the page's
+# decoder with Python's, its start) runs all four; AEDEMO_ALL_VARIANTS=1 runs all four
+# everywhere.
+PAIRS = {("real", "http"), ("quick", "file")}
+
+
+def _variant(item: pytest.Item) -> tuple[str | None, str | None]:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    site = next((params[k] for k in SITE_PARAMS if params.get(k) in ("quick", "real")), None)
+    mode = next((params[k] for k in MODE_PARAMS if params.get(k) in ("http", "file")), None)
+    return site, mode
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "all_variants: runs on both sites in both modes (tests/conftest.py PAIRS)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test that drives chromium (the `browser` fixture of tests/pagetools.py)
-    `browser`, so `-m "not browser"` runs the rest (what the Pages workflow runs)."""
+    `browser`, so `-m "not browser"` runs the rest (what the Pages workflow runs); keep of
+    a scenario that varies by site and by mode the pairs in PAIRS (the others are reported
+    as deselected)."""
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+    if os.environ.get("AEDEMO_ALL_VARIANTS") == "1":
+        return
+    keep, drop = [], []
+    for item in items:
+        site, mode = _variant(item)
+        paired = site is None or mode is None or (site, mode) in PAIRS
+        (keep if paired or item.get_closest_marker("all_variants") else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture

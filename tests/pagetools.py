@@ -7,9 +7,10 @@ onnxruntime, its real digits, a numpy reference of its MNIST preprocessing).
 
 Every scenario runs on each site variant — one rendered here from the `quick_build`
 fixture, and (when the environment variable AEDEMO_REAL_SITE names a folder, as CI
-does after `make site`) that real site — and in two modes: served under /aedemo/ from
-127.0.0.1 as GitHub Pages serves a project site, and opened straight from disk as
-file://. Every request to any other host is aborted and counted; the count must be 0.
+does after `make site`) that real site — and in each of two modes: served under /aedemo/
+from 127.0.0.1 as GitHub Pages serves a project site, and opened straight from disk as
+file://. A scenario that varies on both runs the real site served and the quick site
+from disk (tests/conftest.py PAIRS; AEDEMO_ALL_VARIANTS=1 runs all four). Every request to any other host is aborted and counted; the count must be 0.
 The page's Content-Security-Policy stays on (the tests never bypass it): console
 errors and CSP violations fail the test.
 

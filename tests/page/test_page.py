@@ -55,6 +55,7 @@ def tab(open_tab) -> Tab:
 # ---------------------------------------------------------------------------- scenarios
 
 
+@pytest.mark.all_variants
 def test_page_becomes_ready_without_errors(tab, site, mode, record_property):
     assert tab.js("() => aedemo.ready.then(api => api === window.aedemo)")
     assert tab.page.locator("#status").is_hidden()
@@ -96,6 +97,7 @@ def _parity_points() -> tuple[np.ndarray, np.ndarray]:
     return near, far
 
 
+@pytest.mark.all_variants
 def test_decode_matches_python_onnxruntime(tab, site):
     if site.build is not None:
         assert site.decoder_bytes == (site.build / "decoder.onnx").read_bytes()

@@ -25,6 +25,30 @@ from builder.site.theme import COLOURS, PALETTE
 ORT_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 
 
+_GZIPPED: dict[bytes, bytes] = {}   # sha256 → gzip of the few large files every render repeats
+_GZIP_SIZES: dict[bytes, int] = {}  # sha256 → its gzip size
+
+
+def gzip9(data: bytes) -> bytes:
+    """`data` gzip-compressed at level 9 without a timestamp (the same bytes every build).
+    The runtime's 14 MB take about a second: compressed once per process, however many
+    sites it renders."""
+    key = hashlib.sha256(data).digest()
+    if key not in _GZIPPED:
+        if len(_GZIPPED) >= 4:
+            _GZIPPED.clear()
+        _GZIPPED[key] = gzip.compress(data, compresslevel=9, mtime=0)
+    return _GZIPPED[key]
+
+
+def gzip_size(data: bytes) -> int:
+    """How many bytes `data` takes gzip-compressed at level 9 (remembered per content)."""
+    key = hashlib.sha256(data).digest()
+    if key not in _GZIP_SIZES:
+        _GZIP_SIZES[key] = len(_GZIPPED[key]) if key in _GZIPPED else len(gzip.compress(data, compresslevel=9, mtime=0))
+    return _GZIP_SIZES[key]
+
+
 def add_hashed(out: dict[str, bytes], stem: str, suffix: str, data: bytes) -> str:
     """Store `data` as `stem.<first 10 hex of sha256>suffix`; return that name."""
     name = f"{stem}.{hashlib.sha256(data).hexdigest()[:10]}{suffix}"
@@ -78,7 +102,7 @@ def shared_files(env: jinja2.Environment, out: dict[str, bytes], templates: Path
         "wasm_raw": f"{vendor}/{ORT_FILES[2]}",
         "wasm": data_file(
             env, out, "wasm",
-            base64.b64encode(gzip.compress(ort_files[2], compresslevel=9, mtime=0)).decode(),
+            base64.b64encode(gzip9(ort_files[2])).decode(),
             f"onnxruntime-web {ort_version} ort-wasm-simd-threaded.wasm, gzip, base64 (MIT License)",
         ),
         "glue": data_file(

@@ -32,7 +32,6 @@ mtime 0, sorted iteration, a fixed drawing order for the points.
 """
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 from typing import Sequence
 
@@ -41,7 +40,7 @@ import jinja2
 from builder.records.files import BuildError
 from builder.records.folder import BuildFolder
 from builder.site import offline
-from builder.site.assets import read_file, read_ort, shared_files
+from builder.site.assets import gzip_size, read_file, read_ort, shared_files
 from builder.site.card import installed_versions
 from builder.site.compression_page import render_compression
 from builder.site.decoder_page import read_demo, render_decoder
@@ -105,7 +104,7 @@ def render_site(
     return {
         "files": len(out),
         "bytes": sum(len(b) for b in out.values()),
-        "gzip_bytes": sum(len(gzip.compress(b, compresslevel=9, mtime=0)) for b in out.values()),
+        "gzip_bytes": sum(gzip_size(b) for b in out.values()),
         "points": demos[0].points["n"],
         "digits": demos[0].digits["n"],
         "pages": len(demos),

@@ -32,6 +32,12 @@ first train killed after its journal). Staged leftovers are removed only by the 
 writes the folder, and only `.NAME.next` regular files of the layout's own names: nothing
 else beside them (`notes/.chapter1.next`, a user's folder) is ever touched.
 
+One writer at a time: a stage's switch (and a reader's completion of a journal) holds an
+exclusive lock on the folder's `.aedemo.lock` (`writing`), so the staged names are the
+holder's alone; two stages writing one folder at once commit one after the other, each
+on the manifest the other left. A lock that is not a regular file (a link, a folder) is
+refused in one line and nothing is changed.
+
 `manifest.json` holds, per stage, the sha256 of each file it wrote and of the inputs
 it was made from: train's data (the fingerprint of its pixels and labels), the
 training files each later stage read (`DEPENDS`). Train drops every later record, so
@@ -45,11 +51,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
 import stat
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -75,6 +83,10 @@ ENCODER30 = "encoder30.onnx"
 PCA = "pca.npz"
 MANIFEST = "manifest.json"
 JOURNAL = ".switch.json"
+# One writer at a time: a stage's switch and a reader's completion of a journal hold an
+# exclusive lock on this file (flock: the kernel drops it when the process ends, so a killed
+# stage never leaves it held; the file itself stays, empty, and is never removed).
+LOCK = ".aedemo.lock"
 
 TRAIN_FILES = (WEIGHTS, METRICS, POINTS, DIGITS, HISTORY)
 EXPORT_FILES = (DECODER, ENCODER, UNITS)
@@ -214,6 +226,38 @@ def _staged(name: str) -> str:
     return f".{name}.next"
 
 
+_held = threading.local()
+
+
+@contextlib.contextmanager
+def writing(folder: Path):
+    """Hold `folder`'s write lock (`LOCK`) for the block, waiting for another writer's switch
+    to end. Re-entrant within a thread. The staged `.NAME.next` names are the holder's alone:
+    two stages writing one folder at once commit one after the other, each on the manifest
+    the other left, and neither removes the other's staged files."""
+    key = os.path.realpath(folder)
+    held = _held.__dict__.setdefault("folders", set())
+    if key in held:
+        yield
+        return
+    try:
+        fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as e:
+        raise BuildError(f"{folder / LOCK}: cannot open the build folder's lock ({e.strerror or e}); "
+                         "nothing was changed") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise BuildError(f"{folder / LOCK}: not a regular file; nothing was changed")
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        held.add(key)
+        try:
+            yield
+        finally:
+            held.discard(key)
+    finally:
+        os.close(fd)
+
+
 def switch_in(folder: Path, stage: str, files: Mapping[str, bytes], inputs: Mapping[str, str],
               extra: Mapping[str, bytes] | None = None) -> Manifest:
     """Make `files` (the stage's outputs, name → bytes) the folder's current set, together.
@@ -223,22 +267,23 @@ def switch_in(folder: Path, stage: str, files: Mapping[str, bytes], inputs: Mapp
     """
     if sorted(files) != sorted(STAGES[stage]) or not OWN_NAMES.issuperset(extra or {}):
         raise ValueError(f"{stage} writes {STAGES[stage]}, got {sorted(files)}")
-    old = Manifest.read(folder, own=True)
-    _drop_staged_leftovers(folder)
-    record = StageRecord({name: sha256(data) for name, data in files.items()}, dict(inputs))
-    new = Manifest(train=record) if stage == "train" else dataclasses.replace(old, **{stage: record})
-    everything = {**files, **(extra or {})}
-    try:
-        for name, data in sorted(everything.items()):
-            write_bytes_atomic(folder / _staged(name), data)
-        journal = {"renames": sorted(everything), "manifest": new.to_json()}
-        write_bytes_atomic(folder / JOURNAL, json.dumps(journal, sort_keys=True).encode())
-    except BaseException:
-        for name in everything:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(folder / _staged(name))
-        raise
-    finish_switch(folder)
+    with writing(folder):
+        old = Manifest.read(folder, own=True)
+        _drop_staged_leftovers(folder)
+        record = StageRecord({name: sha256(data) for name, data in files.items()}, dict(inputs))
+        new = Manifest(train=record) if stage == "train" else dataclasses.replace(old, **{stage: record})
+        everything = {**files, **(extra or {})}
+        try:
+            for name, data in sorted(everything.items()):
+                write_bytes_atomic(folder / _staged(name), data)
+            journal = {"renames": sorted(everything), "manifest": new.to_json()}
+            write_bytes_atomic(folder / JOURNAL, json.dumps(journal, sort_keys=True).encode())
+        except BaseException:
+            for name in everything:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(folder / _staged(name))
+            raise
+        finish_switch(folder)
     return new
 
 
@@ -266,6 +311,12 @@ def finish_switch(folder: Path) -> None:
     journal = folder / JOURNAL
     if not journal.exists() and not journal.is_symlink():
         return
+    with writing(folder):
+        if journal.exists() or journal.is_symlink():   # not completed meanwhile by another
+            _finish_switch(folder, journal)
+
+
+def _finish_switch(folder: Path, journal: Path) -> None:
     fix = f"; nothing was renamed (move {JOURNAL} away to keep the folder as it is)"
     try:
         if not _regular(journal):

@@ -70,6 +70,7 @@ import numpy as np
 
 from builder.records import layout
 from builder.records.compress import Compression
+from builder.records.findings import Findings
 from builder.records.files import BuildError
 from builder.records.metrics import Metrics
 from builder.site import modelpack
@@ -178,7 +179,7 @@ def _read_demo(build_dir: Path, versions: dict[str, str]) -> dict:
     encoder, encoder_io = _read_model(build_dir / layout.ENCODER, read(layout.ENCODER), PIXELS, 2)
     units = _read_npz(build_dir / layout.UNITS, read(layout.UNITS), ("layer1", "value1", "layer2", "value2"))
     pca = np.asarray(points["pca"])
-    findings = _read_findings(build_dir / layout.FINDINGS, read(layout.FINDINGS))
+    findings = Findings.read(read(layout.FINDINGS), str(build_dir / layout.FINDINGS))
     lapse = _read_timelapse(build_dir, read, u[test], label[test], metrics) if manifest.current("timelapse") else None
     return {
         "timelapse": lapse,
@@ -255,19 +256,6 @@ def _read_timelapse(build_dir: Path, read, u_test: np.ndarray, y_test: np.ndarra
     kept = f"checkpoint{h.checkpoint.tolist().index(kept_moment)}"
     return {"payload": payload, "models": {k: models[k] for k in sorted(models) if k != kept}, "record": record,
             "rows": rows, "sentence": pretraining_sentence(record.pretrained, record.twin, bench_spread(metrics))}
-
-
-def _read_findings(path: Path, data: bytes) -> dict:
-    """`findings.json`, checked for the parts the story reads."""
-    try:
-        f = json.loads(data.decode("utf-8"))
-        if f.get("format") != 1:
-            raise ValueError("format")
-        for key in ("split", "transitions", "translation", "mixed", "roundtrip", "method"):
-            f[key]  # noqa: B018 - presence
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
-        raise BuildError(f"{path}: not aedemo findings ({e}): run `aedemo findings`") from None
-    return f
 
 
 def _layer_outputs(model: bytes) -> list[dict]:

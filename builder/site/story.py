@@ -51,7 +51,7 @@ def _first_up(text: str) -> str:
 
 def _pct(x: float) -> str:
     v = 100 * x
-    return f"{v:.0f}\u202f%" if v >= 10 or v == 0 else f"{v:.1f}\u202f%"
+    return f"{v:.0f}\u202f%" if v >= 10 or round(v, 1) == round(v) else f"{v:.1f}\u202f%"
 
 
 def _times(x: float) -> str:
@@ -172,8 +172,10 @@ def _transitions(f: Findings, cls: list[str], w: dict) -> dict:
         paras.append("No walk is smooth on this map.")
     a = shown["abrupt"]
     if kinds["abrupt"]:
-        paras.append(f"Abrupt: from the {name(a, 'from')} to the {name(a, 'to')} one step carries "
-                     f"{_pct(a['jump'])} of the change: watch the strip flip between two frames.")
+        paras.append(f"Abrupt: from the {name(a, 'from')} to the {name(a, 'to')} one of the {steps} steps "
+                     f"carries {_pct(a['jump'])} of the change, {a['jump'] / even:.1f} times an even step's share; "
+                     + ("the only abrupt walk." if len(kinds["abrupt"]) == 1 else
+                        f"{len(kinds['abrupt'])} of the {len(ts)} walks are abrupt like this."))
     else:
         paras.append(f"No walk is abrupt on this map: the sharpest, from the {name(a, 'from')} to the "
                      f"{name(a, 'to')}, puts {_pct(a['jump'])} of its change into one step, less than "
@@ -304,8 +306,12 @@ def actions(f: Findings, x_test: Any) -> dict:
     out: dict[str, Any] = {}
     if f.split:
         s = f.split[0]
-        out["groups"] = {"class": s["class"], "centres": [g["centre"] for g in s["groups"]]}
-    for kind, t in shown_transitions(f).items():
+        out["groups"] = {"class": s["class"], "centres": [g["centre"] for g in s["groups"]],
+                         "split": [t["class"] for t in f.split]}   # every split class, most striking first
+    shown = shown_transitions(f)
+    for kind, t in shown.items():
+        if kind != "smooth" and t is shown["smooth"]:
+            continue   # the same walk as the smoothest: no second button
         out["walk" if kind == "smooth" else f"walk-{kind}"] = {
             "path": t["path"], "classes": [t["from"]["class"], t["to"]["class"]]}
     ex = f.translation["example"]

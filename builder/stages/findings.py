@@ -6,24 +6,38 @@ the ONNX graphs compute), `points.npz` (codes and labels of every image), `digit
 `findings` stage, made from those weights, points and digits), deterministic: no
 randomness at all, sorted output.
 
-- `split`: classes whose codes form two or more separate groups. Method: per class, a
-  Gaussian kernel density of its codes on the display plane, on a `grid`² lattice over
-  the class's extent, bandwidth `bandwidth` × σ·n^(−1/6) (σ the mean of the two
-  coordinates' standard deviations, Silverman's 2-D rule); the dense region is the set
-  of cells whose density is at least `level` × the class's peak; its 8-connected parts
-  are the groups, each image belonging to the part of its cell. Parts holding at least
-  `min_share` of the class count. Per group: `centre` (its densest cell), `count`,
-  `share`, `medoids` (the test images nearest the centre) and, per split class, `diff`,
-  the mean test image of its first group minus that of its second (ink one has and the
-  other has not).
+- `split`: classes whose codes form two or more **separate** groups. Criterion: a point of
+  the plane is class c's *ground* when at least `ground` (1/3: 5 of 15) of its `local` (15)
+  nearest codes, of any class, are c's, and its `local`-th nearest code lies within `gap`
+  (3) × c's typical distance (the median over c's own codes of the distance to their
+  `local`-th nearest other code). Elsewhere c is a minority among its neighbours (other
+  classes lie between) or the point is in an empty gap. c's groups are the 8-connected
+  parts of its ground on a `grid`² lattice over all codes that hold at least `min_share`
+  (5 %) of c's codes: every code of c belongs to the part of its cell, or, when its cell is
+  no ground, to the part of the nearest ground cell within the typical distance, else to
+  none. Two groups are separate because every way between them leaves the ground; a class
+  whose density has two peaks joined by its own codes, or that bends round a curve, is
+  one group. Why: a density whose bandwidth is set from the whole class's spread
+  over-smooths a class that already lies in two places (and joins what other classes
+  separate); the distance to the 15th nearest code is a local scale that needs no global
+  bandwidth, and the same 15 nearest codes say which class holds a point. Per split
+  class: its groups (`centre`: the member with the most members within the typical
+  distance, `count`, `share`, `medoids`: the test images nearest the centre), `between`
+  (per group after the first, on the straight way from the first group's centre to its
+  own: `thinnest`, the fewest of the 15 nearest codes that are c's; `classes`, the other
+  classes making up at least a quarter of the nearest codes where c is a minority; `gap`
+  and `minority`, the shares of the way that are an empty gap and minority), `diff` (the
+  mean test image of the first group minus that of the second) and `balance` (the second
+  group's share): the most even split, the most striking, first.
 - `transitions`: neighbouring groups of different classes (each group and its
   `neighbours` nearest other-class groups by centre distance), decoded at `path_points`
-  points on the segment between their centres. `jump` is the largest step's share of
-  the path's total pixel change (1/15 when even, 1 when one step does it all);
-  `unfamiliar` the largest distance of a decoded image to its nearest real test image,
-  over the median such distance of the real images to each other. `score` = the larger
-  of the two, each mapped to [0, 1]; `kind` "abrupt" when `score` ≥ `abrupt`, else
-  "smooth". Sorted by how clearly they are one kind or the other.
+  points on the segment between their centres (`path_score`). `jump`: the largest step's
+  share of the path's pixel change; `unfamiliar`: the largest distance of an image inside
+  the way to its nearest real test image over the median distance of a real test image to
+  its nearest other one (the page's Unfamiliar map shades the same distance, as RMS:
+  `rms`). `kind`: "chaotic" when `unfamiliar` ≥ `chaotic` (1.25), else "abrupt" when
+  one step carries at least `abrupt` (2) × an even step's share (13.3 % of 15 steps), else
+  "smooth". Sorted by kind (smooth, abrupt, chaotic), each clearest first (`clearness`).
 - `translation`: the test images shifted by ±1…`max_shift` pixels along x and y; per
   shift, the mean distance the code moves over the median distance between class centres,
   the share of images whose kNN-5 class on the plane changes, and `overlap`, the mean
@@ -34,7 +48,8 @@ randomness at all, sorted output.
   page's Iterate does: up to `iterate_steps` steps, until a step moves less than
   `iterate_tolerance`): the median number of steps, the median distance travelled over
   the median distance between class centres, the share whose kNN-5 class on the plane
-  ends other than it started, and the classes the codes end in.
+  ends other than it started, the classes the codes end in, and `example`: one test image
+  whose class changes (clearly at both ends, the farthest traveller of those), when any does.
 """
 
 from __future__ import annotations

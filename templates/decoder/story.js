@@ -368,6 +368,7 @@
       /** For tests: the action under way, the last one ended, how many ended. */
       state: () => ({ running: running && running.name, last, runs, active }),
       trail: () => trail.map(copy),
+      trailLabels: () => (labels ? [...labels] : null),
       rings: () => rings.map(copy),
       outside: () => (outside ? outside.map((f) => ({ ...f, code: copy(f.code), back: copy(f.back) })) : null),
     };

@@ -19,9 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def _kth(q: np.ndarray, u: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """For each row of `q`, the indices of its `k` nearest rows of `u` (in no order) and the
-    distance to the k-th."""
+def _brute(q: np.ndarray, u: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     idx, far = [], []
     uu = np.einsum("ij,ij->i", u, u)
     for s in range(0, len(q), 1024):
@@ -31,6 +29,55 @@ def _kth(q: np.ndarray, u: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         idx.append(nearest)
         far.append(np.sqrt(np.maximum(np.take_along_axis(d2, nearest, 1).max(1), 0.0)))
     return np.concatenate(idx), np.concatenate(far)
+
+
+def _kth(q: np.ndarray, u: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each row of `q`, the indices of its `k` nearest rows of `u` (in no order) and the
+    distance to the k-th. Exact: by brute force on small sets, else through square buckets
+    of codes, searched ring by ring around each query's bucket until the k-th distance is
+    within the searched square."""
+    if len(u) <= 20000 or len(q) < 64:
+        return _brute(q, u, k)
+    lo = np.minimum(u.min(0), q.min(0))
+    span = np.maximum(u.max(0), q.max(0)) - lo + 1e-9
+    h = float(np.sqrt(span[0] * span[1] * 4 * k / len(u)))   # about 4k codes per bucket
+    nx, ny = int(span[0] // h) + 1, int(span[1] // h) + 1
+    cu = np.floor((u - lo) / h).astype(np.int64)
+    key = cu[:, 0] * ny + cu[:, 1]
+    order = np.argsort(key, kind="stable")
+    starts = np.searchsorted(key[order], np.arange(nx * ny + 1))
+    cq = np.floor((q - lo) / h).astype(np.int64)
+    idx = np.empty((len(q), k), np.int64)
+    far = np.empty(len(q))
+    todo = np.arange(len(q))
+    r = 1
+    while len(todo):
+        bucket = cq[todo, 0] * ny + cq[todo, 1]
+        left = []
+        for b in np.unique(bucket):
+            mine = todo[bucket == b]
+            bx, by = divmod(int(b), ny)
+            cand = np.concatenate([order[starts[x * ny + max(by - r, 0)] : starts[x * ny + min(by + r, ny - 1) + 1]]
+                                   for x in range(max(bx - r, 0), min(bx + r, nx - 1) + 1)])
+            whole = bx - r <= 0 and by - r <= 0 and bx + r >= nx - 1 and by + r >= ny - 1
+            if len(cand) < k:
+                if whole:
+                    raise ValueError("fewer codes than neighbours asked for")
+                left.append(mine)
+                continue
+            d = np.linalg.norm(q[mine, None, :] - u[cand][None], axis=2)
+            part = np.argpartition(d, k - 1, axis=1)[:, :k]
+            kth = np.take_along_axis(d, part, 1).max(1)
+            # the searched square reaches at least this far from each query in every direction
+            cell = (q[mine] - lo) / h - np.array([bx, by])
+            reach = np.minimum.reduce([cell[:, 0] + r, cell[:, 1] + r, 1 - cell[:, 0] + r, 1 - cell[:, 1] + r]) * h
+            ok = (kth <= reach) | whole
+            idx[mine[ok]] = cand[part[ok]]
+            far[mine[ok]] = kth[ok]
+            left.append(mine[~ok])
+        todo = np.concatenate(left) if left else np.array([], np.int64)
+        r += 1
+    return idx, far
 
 
 def _find(parent: np.ndarray, i: int) -> int:

@@ -83,6 +83,7 @@ class FindingsConfig:
     ground: float = 1 / 3  # a point is a class's ground when at least this share of its `local` nearest codes are its own (5 of 15)
     gap: float = 3.0  # a point is in an empty gap when its `local`-th nearest code is farther than this × the class's typical such distance
     min_share: float = 0.05  # a group holds at least this share of its class
+    typical_sample: int = 2000  # codes per class (evenly spaced) that measure its typical distance and find a centre
     medoids: int = 6  # representative test images per group
     path_points: int = 16  # decoded points along a transition
     neighbours: int = 3  # nearest other-class groups paired with each group
@@ -121,14 +122,15 @@ def _nearest_codes(q: np.ndarray, u: np.ndarray, k: int, skip_self: bool = False
     idx = np.empty((len(q), kk), np.int64)
     dist = np.empty((len(q), kk))
     uu = (u**2).sum(1)
-    for s in range(0, len(q), 512):
-        x = q[s : s + 512]
+    rows = max(16, 4_000_000 // max(len(u), 1))   # about 32 MB of distances at a time
+    for s in range(0, len(q), rows):
+        x = q[s : s + rows]
         d2 = (x**2).sum(1)[:, None] - 2 * x @ u.T + uu[None]
         part = np.argpartition(d2, kk - 1, axis=1)[:, :kk]
         pd = np.take_along_axis(d2, part, 1)
         order = np.lexsort((part, pd), axis=1)  # by distance, then index: deterministic ties
-        idx[s : s + 512] = np.take_along_axis(part, order, 1)
-        dist[s : s + 512] = np.sqrt(np.maximum(np.take_along_axis(pd, order, 1), 0.0))
+        idx[s : s + rows] = np.take_along_axis(part, order, 1)
+        dist[s : s + rows] = np.sqrt(np.maximum(np.take_along_axis(pd, order, 1), 0.0))
     return (idx[:, 1:], dist[:, 1:]) if skip_self else (idx, dist)
 
 
@@ -167,9 +169,13 @@ def ground_of(u: np.ndarray, label: np.ndarray, n_classes: int, cfg: FindingsCon
     k = min(cfg.local, len(u))
     idx, dist = _nearest_codes(cells, u, k)
     share = np.stack([(label[idx] == c).sum(1) for c in range(n_classes)], 1) / k
-    _, own_dist = _nearest_codes(u, u, min(k, len(u) - 1), skip_self=True) if len(u) > 1 else (None, np.ones((len(u), 1)))
-    typical = np.array([float(np.median(own_dist[label == c, -1])) if np.any(label == c) else 1.0
-                        for c in range(n_classes)])
+    typical = np.ones(n_classes)
+    for c in range(n_classes):
+        rows = np.flatnonzero(label == c)
+        if len(rows) and len(u) > 1:   # the median over at most `typical_sample` of its codes, evenly spaced
+            some = rows[:: max(1, len(rows) // cfg.typical_sample)]
+            _, d = _nearest_codes(u[some], u, min(k + 1, len(u)))
+            typical[c] = float(np.median(d[:, -1])) or 1e-9   # its own code is its nearest, at 0
     g = cfg.grid
     return Ground(gx, gy, share.reshape(g, g, n_classes), dist[:, -1].reshape(g, g), typical)
 
@@ -204,9 +210,9 @@ def groups_of_class(u: np.ndarray, label: np.ndarray, c: int, ground: Ground, cf
         if len(members) < cfg.min_share * n:
             continue
         q = p[members]
-        d2 = ((q[:, None] - q[None]) ** 2).sum(-1)
-        dense = (d2 <= ground.typical[c] ** 2).sum(1)
-        out.append({"members": rows[members], "centre": q[int(np.argmax(dense))], "part": int(k)})
+        some = np.arange(0, len(q), max(1, len(q) // cfg.typical_sample))   # the candidates, evenly spaced
+        dense = np.array([int((((q - q[i]) ** 2).sum(1) <= ground.typical[c] ** 2).sum()) for i in some])
+        out.append({"members": rows[members], "centre": q[int(some[np.argmax(dense)])], "part": int(k)})
     out.sort(key=lambda g: (-len(g["members"]), g["centre"][0], g["centre"][1]))
     if not out:   # no part is big enough (a class scattered among others): one group, at its median
         out = [{"members": rows, "centre": np.median(p, axis=0), "part": -1}]

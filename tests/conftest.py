@@ -88,3 +88,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture
+def tab(shared, request):
+    """A browser test module's shared page (its `shared` fixture: one loaded page per mode,
+    `pagetools.shared_tab`), back to a clean state by the module's own `reset(tab)`."""
+    request.module.reset(shared)
+    return shared

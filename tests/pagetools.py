@@ -381,6 +381,16 @@ class Tab:
         self.context.close()
 
 
+def clear_marks(tab: "Tab") -> None:
+    """The pointer off the plane, no stamps, an empty pad: what every shared page's reset starts with."""
+    page = tab.page
+    page.mouse.move(1, 1)
+    if page.locator("#clear").is_enabled():
+        page.locator("#clear").click()
+    if page.locator("#pad").get_attribute("data-empty") != "true":
+        page.locator("#pad-clear").click()
+
+
 def shared_tab(browser, site: Site, mode: str, ready: str | None = None):
     """One page per module and mode, loaded: first image, encoder and digits, and `ready`
     (a JS predicate) when given. A generator for a module fixture: yields the Tab, closes it."""

@@ -139,3 +139,53 @@ def test_the_pipeline_is_the_one_stage_order_everything_follows() -> None:
     note = NOTES[0].read_text(encoding="utf-8")
     places = [note.index(f"builder/stages/{n}.py") for n in NAMES]
     assert places[:3] == sorted(places[:3]), "the note draws train, export, findings in order"
+
+
+def _module_graph() -> dict[str, set[str]]:
+    graph = {}
+    for module in (ROOT / "builder").rglob("*.py"):
+        name = module.relative_to(ROOT / "builder").with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+        graph[name] = _imports(module)
+    return graph
+
+
+def _make_sources(makefile: str, var: str) -> set[str]:
+    """The files `var := …` of the Makefile names, its `$(VAR)`, `$(wildcard …)` and
+    `$(shell find …)` expanded as make would."""
+    body = re.search(rf"^{var}\s*:=((?:.*\\\n)*.*)$", makefile, flags=re.M)
+    assert body, f"the Makefile defines {var}"
+    files: set[str] = set()
+    for part in re.findall(r"\$\((\w+)\)|\$\(wildcard ([^)]*)\)|\$\(shell find (\S+)[^)]*\)|(\S+)",
+                           body.group(1).replace("\\\n", " ")):
+        ref, wild, find, plain = part
+        if ref:
+            files |= _make_sources(makefile, ref)
+        elif wild:
+            files |= {p.relative_to(ROOT).as_posix() for pattern in wild.split() for p in ROOT.glob(pattern)}
+        elif find:
+            files |= {p.relative_to(ROOT).as_posix() for p in (ROOT / find).rglob("*") if p.is_file()}
+        elif plain:
+            files.add(plain)
+    return files
+
+
+def test_each_stage_rule_depends_on_every_module_the_stage_imports() -> None:
+    """A stage's Makefile sources cover the closure of its imports (those inside its
+    functions too), so editing any module a stage runs makes `make site` rerun it."""
+    from builder.pipeline import PIPELINE
+
+    graph = _module_graph()
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    entry = {stage.name: f"stages.{stage.name}" for stage in PIPELINE}
+    entry["render"] = "site.render"
+    for stage, module in entry.items():
+        closure, todo = set(), [module]
+        while todo:
+            m = todo.pop()
+            if m not in closure and m in graph:
+                closure.add(m)
+                todo += graph[m]
+        paths = {("builder/" + m.replace(".", "/") + ".py") if (ROOT / "builder" / (m.replace(".", "/") + ".py")).exists()
+                 else "builder/" + m.replace(".", "/") + "/__init__.py" for m in closure}
+        sources = _make_sources(makefile, f"{stage.upper()}_SRC")
+        assert paths <= sources, f"{stage.upper()}_SRC lacks {sorted(paths - sources)}"

@@ -289,7 +289,7 @@ def test_the_largest_seed_trains_and_saves(tmp_path: Path) -> None:
     model, meta = Autoencoder.load(tmp_path / "b" / layout.WEIGHTS)
     assert int(meta["seed"]) == seed, "the weights record the seed they were trained with"
     assert all(np.all(np.isfinite(W)) for W in model.W)
-    metrics = Metrics.read(tmp_path / "b" / layout.METRICS, (tmp_path / "b" / layout.METRICS).read_text())
+    metrics = Metrics.read((tmp_path / "b" / layout.METRICS).read_bytes(), "metrics.json")
     assert metrics.config["seed"] == seed and f"--seed {seed}" in metrics.command
 
 

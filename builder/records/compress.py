@@ -7,11 +7,10 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from builder.records import layout
-from builder.records.files import BuildError
+from builder.records.files import BuildError, parse_json
 from builder.records.metrics import Malformed, floats_at, field_at
 
 FORMAT = 1
@@ -88,9 +87,5 @@ class Compression:
             raise BuildError(f"{where}: missing or malformed field {e}: run `aedemo compress`") from None
 
     @classmethod
-    def read(cls, path: Path, data: bytes) -> "Compression":
-        try:
-            obj = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise BuildError(f"{path}: not valid JSON ({e}): run `aedemo compress`") from None
-        return cls.from_json(obj, str(path))
+    def read(cls, data: bytes, where: str) -> "Compression":
+        return cls.from_json(parse_json(data, where), where)

@@ -2,7 +2,7 @@
 
 `Recorder` is the `training.Observer` that `stages.train.train` runs; `History` is the
 typed contract of the file it leaves, `history.npz` (a training output, `layout.HISTORY`),
-with its one validating reader `History.from_bytes`. Reads and writes no other file.
+with its one validating reader `History.read`. Reads and writes no other file.
 
 Moments, in training order:
   - `rbm` 1…R: after each epoch of the top RBM, the first time a 2-D code exists (the
@@ -22,10 +22,8 @@ decodes with them; `export` turns them into ONNX).
 
 from __future__ import annotations
 
-import io
 import json
 import math
-import zipfile
 from dataclasses import dataclass
 from typing import Callable
 
@@ -33,7 +31,8 @@ import numpy as np
 
 from builder.model.autoencoder import Autoencoder, symlog
 from builder.model.evaluation import knn_accuracy
-from builder.records.files import BuildError, npz_bytes
+from builder.records.arrays import read_npz
+from builder.records.files import BuildError, npz_bytes, parse_json
 
 F32 = np.float32
 LEVELS = 65535  # uint16 quantisation steps over a moment's bounding box
@@ -135,23 +134,23 @@ class History:
         return npz_bytes(arrays)
 
     @classmethod
-    def from_bytes(cls, data: bytes, where: object) -> "History":
+    def read(cls, data: bytes, where: str) -> "History":
         """The one validating reader; `BuildError` naming `where` and what to rerun."""
+        bad = lambda why: BuildError(f"{where}: not an aedemo training history ({why}): run `aedemo train`")  # noqa: E731
+        meta = parse_json(str(read_npz(data, where, ("meta",))["meta"]).encode(), f"{where}: meta")
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT or not isinstance(meta.get("layers"), list) \
+                or not all(isinstance(n, int) and 0 < n <= 16 for n in meta["layers"]) or len(meta["layers"]) > 64:
+            raise bad(f"expected format {FORMAT} with the checkpoints' layer counts")
+        names = ("phase", "epoch", "q", "lo", "hi", "mse", "knn5", "rows", "checkpoint")
+        weight_names = tuple(f"c{j}_{p}{i}" for j, n in enumerate(meta["layers"]) for i in range(n) for p in "Wb")
+        f = read_npz(data, where, names + weight_names)
         try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as f:
-                meta = json.loads(str(f["meta"]))
-                if meta.get("format") != FORMAT:
-                    raise ValueError(f"expected format {FORMAT}")
-                weights = tuple(
-                    Autoencoder([np.asarray(f[f"c{j}_W{i}"]) for i in range(n)],
-                                [np.asarray(f[f"c{j}_b{i}"]) for i in range(n)], str(meta["output"]))
-                    for j, n in enumerate(meta["layers"]))
-                return cls(np.asarray(f["phase"]), np.asarray(f["epoch"]), np.asarray(f["q"]),
-                           np.asarray(f["lo"]), np.asarray(f["hi"]), np.asarray(f["mse"]),
-                           np.asarray(f["knn5"]), np.asarray(f["rows"]), np.asarray(f["checkpoint"]),
-                           weights, str(meta["output"]))
-        except (KeyError, ValueError, TypeError, OSError, EOFError, zipfile.BadZipFile) as e:
-            raise BuildError(f"{where}: not an aedemo training history ({e}): run `aedemo train`") from None
+            output = str(meta["output"])
+            weights = tuple(Autoencoder([f[f"c{j}_W{i}"] for i in range(n)], [f[f"c{j}_b{i}"] for i in range(n)], output)
+                            for j, n in enumerate(meta["layers"]))
+            return cls(*(f[k] for k in names), weights, output)
+        except (KeyError, ValueError, TypeError, IndexError) as e:
+            raise bad(e) from None
 
 
 class Recorder:

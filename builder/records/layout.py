@@ -5,13 +5,13 @@ A build folder (`build/NAME/`, or `--out`) holds:
 | file | written by | read by |
 |---|---|---|
 | `data.npz` | train (the data stage's parse cache) | train, compress, timelapse (they fit on the same data) |
-| `weights.npz` | train | export, findings, compress, timelapse |
+| `weights.npz` | train (record: `records/weights.py` `Weights`) | export, findings, compress, timelapse |
 | `metrics.json` | train (`records/metrics.py` `Metrics`) | findings, compress, timelapse, render |
-| `points.npz` | train: codes of every image | findings, render |
-| `digits.npz` | train: the test images the page shows | findings, compress, render |
+| `points.npz` | train: codes of every image (`records/arrays.py` `Points`) | findings, render |
+| `digits.npz` | train: the test images the page shows (`TestImages`) | findings, compress, render |
 | `history.npz` | train: the time-lapse of this run (`records/history.py` `History`) | timelapse, render |
-| `decoder.onnx`, `encoder.onnx`, `units.npz` | export | render (`units.npz`: what the decoder's units draw) |
-| `findings.json` | findings (`stages/findings.py`) | render |
+| `decoder.onnx`, `encoder.onnx`, `units.npz` | export (`records/onnxfile.py` `OnnxModel`; `Units`) | render (`units.npz`: what the decoder's units draw) |
+| `findings.json` | findings (`stages/findings.py`; record: `records/findings.py` `Findings`) | render |
 | `timelapse.npz`, `timelapse.json` | timelapse (`stages/timelapse.py`; record: `records/timelapse.py`): checkpoint decoders, the no-pretraining twin | render (optional: without them the page has no time-lapse) |
 | `compress.json`, `weights30.npz`, `decoder30.onnx`, `encoder30.onnx`, `pca.npz` | compress (`stages/compress.py`; record: `records/compress.py`: the 30-D net, PCA-30, the denoising curves) | render (the compression page) |
 | `manifest.json` | every stage | every later stage, the CLI |
@@ -28,7 +28,8 @@ it was made from: train's data (the content fingerprint of the source files), th
 training files each later stage read (`DEPENDS`). Train drops every later record, so
 files made from older weights are no longer part of the set; `verified` refuses any
 file whose bytes differ from the manifest or whose stage read other training files,
-naming the stage to rerun.
+naming the stage to rerun. Stages and render read a folder through `records/folder.py`
+(`BuildFolder`), which does all of this once and hands out the typed records.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ EXPORT_FILES = (DECODER, ENCODER, UNITS)
 COMPRESS_FILES = (COMPRESS, WEIGHTS30, DECODER30, ENCODER30, PCA)
 STAGES = {"train": TRAIN_FILES, "export": EXPORT_FILES, "findings": (FINDINGS,),
           "compress": COMPRESS_FILES, "timelapse": (TIMELAPSE, TIMELAPSE_JSON)}
-DEPENDS = {"export": (WEIGHTS,), "findings": (WEIGHTS, POINTS, DIGITS),  # training files each read
+DEPENDS = {"export": (WEIGHTS,), "findings": (WEIGHTS, METRICS, POINTS, DIGITS),  # training files each read
            "compress": (WEIGHTS, METRICS, DIGITS), "timelapse": (WEIGHTS, METRICS, HISTORY)}
 # A folder without these is complete: its site then has no compression page, no time-lapse.
 OPTIONAL = ("compress", "timelapse")

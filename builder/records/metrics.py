@@ -1,7 +1,7 @@
 """`metrics.json`, the training stage's report: the typed contract and its one reader.
 
 Written by `stages.train.train` (through `Metrics.to_json`), read by render and the model
-card (through `Metrics.read`, which validates every field and raises `BuildError`
+card (through `Metrics.read(data, where)`, which validates every field and raises `BuildError`
 naming the file and the field). Holds the config and the command that reproduce the
 model, the data set's identity (its name, source and content fingerprint, never a
 path on the builder's disk), the architecture, the training curves, the figures of
@@ -17,10 +17,9 @@ import json
 import math
 import os
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
-from builder.records.files import BuildError
+from builder.records.files import BuildError, parse_json
 
 
 @dataclass(frozen=True)
@@ -89,15 +88,9 @@ class Metrics:
             raise BuildError(f"{where}: missing or malformed field {e}") from None
 
     @classmethod
-    def read(cls, path: Path, text: str | None = None) -> "Metrics":
-        """`from_json` of the file at `path` (or of `text`, its content already read)."""
-        try:
-            obj = json.loads(path.read_text(encoding="utf-8") if text is None else text)
-        except FileNotFoundError:
-            raise BuildError(f"{path} not found: run `aedemo train`") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise BuildError(f"{path}: not valid JSON ({e})") from None
-        return cls.from_json(obj, str(path))
+    def read(cls, data: bytes, where: str) -> "Metrics":
+        """`from_json` of a file's bytes (`where` names it in errors)."""
+        return cls.from_json(parse_json(data, where), where)
 
 
 class Malformed(Exception):

@@ -1,7 +1,7 @@
-"""The time-lapse's records: `timelapse.json` (`Timelapse`: the twin's scores beside the
-pretrained net's), `timelapse.npz` (`read_twin`: the twin's codes and net, the checkpoints'
-ONNX decoders) and the committed seed spread of `make bench` (`bench_spread`,
-`bench/pretraining.json`)."""
+"""The time-lapse's records: `timelapse.json` (`Timelapse`: the twin's scores, the
+checkpoints, and the seed spread of `make bench` for this data and config), `timelapse.npz`
+(`Twin`: the twin's codes and net, the checkpoints' ONNX decoders), and the committed
+bench record they take the spread from (`bench_spread`, `bench/pretraining.json`)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from builder.model.autoencoder import Autoencoder
-from builder.records.files import BuildError
-from builder.records.metrics import Metrics
+from builder.records.arrays import read_npz
+from builder.records.files import BuildError, json_bytes, parse_json
+from builder.records.metrics import Malformed, Metrics, field_at
 
-FORMAT = 1
+FORMAT = 2  # 2: the pretrained net's scores left to metrics.json, the bench's spread kept here
 
 
 @dataclass(frozen=True)
@@ -32,74 +34,139 @@ class Scores:
     epochs: int
 
 
+def dead_share(shares: tuple[float, ...], sizes: tuple[int, ...]) -> float:
+    """The share of all encoder hidden units that never fire, from each layer's share."""
+    widths = sizes[1:-1]
+    return float(sum(s * w for s, w in zip(shares, widths)) / max(sum(widths), 1))
+
+
+def pretrained_scores(metrics: Metrics) -> Scores:
+    """The page's own (pretrained) net's `Scores`, from its `metrics.json`."""
+    dead = tuple(metrics.dead_units)
+    return Scores(metrics.test_mse, metrics.knn5, dead, dead_share(dead, tuple(metrics.architecture.sizes)),
+                  metrics.finetune.best_epoch, len(metrics.finetune.test_mse))
+
+
+@dataclass(frozen=True)
+class Spread:
+    """The seed spread `make bench` measured for a data set and config (`bench/pretraining.json`)."""
+
+    n: int  # seeds
+    date: str
+    pretrained: dict[str, float]  # mse_sd, knn5_sd
+    random: dict[str, float]  # mse_sd, knn5_sd
+    difference: dict[str, float]  # test_mse, knn5: mean pretrained − no pretraining
+
+
 @dataclass(frozen=True)
 class Timelapse:
-    """`timelapse.json`: the typed contract; `read` is its one validating reader."""
+    """`timelapse.json`: the typed contract; `read` is its one validating reader. The
+    pretrained net's scores are not here: they are the page's own, in `metrics.json`."""
 
-    pretrained: Scores
     twin: Scores
     checkpoints: tuple[str, ...]  # the moment of each checkpoint, as History.label says it
     max_abs_diff: float  # the largest onnxruntime − numpy difference over every decoder here
+    spread: Spread | None  # the bench's seed spread for this data and config, when it has one
 
-    def to_json(self) -> dict:
-        return {"format": FORMAT, **json.loads(json.dumps(dataclasses.asdict(self)))}
+    def to_bytes(self) -> bytes:
+        return json_bytes({"format": FORMAT, **json.loads(json.dumps(dataclasses.asdict(self)))})
 
     @classmethod
-    def read(cls, data: bytes, where: object) -> "Timelapse":
+    def read(cls, data: bytes, where: str) -> "Timelapse":
+        obj = parse_json(data, where)
         try:
-            obj = json.loads(data.decode("utf-8"))
-            if obj.get("format") != FORMAT:
-                raise ValueError(f"expected format {FORMAT}")
-            scores = [Scores(float(s["test_mse"]), float(s["knn5"]),
-                             tuple(float(d) for d in s["dead_units"]), float(s["dead_share"]),
-                             int(s["best_epoch"]), int(s["epochs"]))
-                      for s in (obj["pretrained"], obj["twin"])]
-            return cls(*scores, tuple(str(c) for c in obj["checkpoints"]), float(obj["max_abs_diff"]))
-        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
-            raise BuildError(f"{where}: not an aedemo time-lapse ({e}): run `aedemo timelapse`") from None
+            if field_at(obj, "format", int, "") != FORMAT:
+                raise Malformed(f"format (expected {FORMAT})")
+            s = field_at(obj, "twin", dict, "")
+            twin = Scores(_share(s, "test_mse"), _share(s, "knn5"),
+                          tuple(_share({"d": d}, "d", "twin.dead_units[] ") for d in field_at(s, "dead_units", list, "twin.")),
+                          _share(s, "dead_share"), _count(s, "best_epoch"), _count(s, "epochs"))
+            if twin.best_epoch > twin.epochs:
+                raise Malformed("twin.best_epoch (after the last epoch)")
+            checkpoints = tuple(field_at({"c": c}, "c", str, "checkpoints[] ") for c in field_at(obj, "checkpoints", list, ""))
+            diff = field_at(obj, "max_abs_diff", float, "")
+            spread = None if obj.get("spread") is None else _spread(field_at(obj, "spread", dict, ""))
+        except Malformed as e:
+            raise BuildError(f"{where}: not an aedemo time-lapse (field {e}): run `aedemo timelapse`") from None
+        return cls(twin, checkpoints, diff, spread)
 
 
+def _share(obj: Any, key: str, path: str = "twin.") -> float:
+    """A finite float in [0, 1] (an MSE of images in [0, 1], an accuracy, a share)."""
+    v = field_at(obj, key, float, path)
+    if not 0 <= v <= 1:
+        raise Malformed(f"{path}{key} ({v!r:.20} not in [0, 1])")
+    return v
+
+
+def _count(obj: Any, key: str, path: str = "twin.") -> int:
+    v = field_at(obj, key, int, path)
+    if not 1 <= v <= 100_000:
+        raise Malformed(f"{path}{key} ({v!r:.20} not in 1..100000)")
+    return v
+
+
+def _spread(s: Any) -> Spread:
+    sd = lambda key: {k: field_at(field_at(s, key, dict, "spread."), k, float, f"spread.{key}.")  # noqa: E731
+                      for k in ("mse_sd", "knn5_sd")}
+    diff = field_at(s, "difference", dict, "spread.")
+    return Spread(field_at(s, "n", int, "spread."), field_at(s, "date", str, "spread."), sd("pretrained"), sd("random"),
+                  {k: field_at(diff, k, float, "spread.difference.") for k in ("test_mse", "knn5")})
+
+
+BENCH_FORMAT = 1
 BENCH_RECORD = Path(__file__).resolve().parents[2] / "bench" / "pretraining.json"  # committed
 
 
-def bench_spread(metrics: Metrics, path: Path = BENCH_RECORD) -> dict | None:
+def bench_spread(metrics: Metrics, path: Path = BENCH_RECORD) -> Spread | None:
     """The seed spread `make bench` measured for this data set and config (a committed
-    `bench/pretraining.json`, written by the bench as build/pretraining.json), in the form
-    `story.pretraining_sentence` takes; None when there is none or it is of other data or
-    another config (the seed aside). BuildError naming the file when it is malformed."""
+    `bench/pretraining.json`, written by the bench as build/pretraining.json); None when
+    there is none or it is of other data or another config (the seed aside). Read by the
+    timelapse stage, which keeps it in `timelapse.json`. BuildError naming the file when
+    it is malformed."""
     if not path.is_file():
         return None
+    rec = parse_json(path.read_bytes(), str(path))
     try:
-        rec = json.loads(path.read_text(encoding="utf-8"))
-        if rec.get("format") != FORMAT:
-            raise ValueError(f"expected format {FORMAT}")
-        same = (rec["data"] == {"name": metrics.data.name, "source": metrics.data.source}
-                and rec["config"] == {k: v for k, v in metrics.config.items() if k != "seed"})
+        if field_at(rec, "format", int, "") != BENCH_FORMAT:
+            raise Malformed(f"format (expected {BENCH_FORMAT})")
+        same = (rec.get("data") == {"name": metrics.data.name, "source": metrics.data.source}
+                and rec.get("config") == {k: v for k, v in metrics.config.items() if k != "seed"})
         if not same:
             return None
-        return {"n": int(rec["seeds"]), "date": str(rec["date"]),
-                "pretrained": {k: float(rec["pretrained"][k]) for k in ("mse_sd", "knn5_sd")},
-                "random": {k: float(rec["random"][k]) for k in ("mse_sd", "knn5_sd")},
-                "difference": {k: float(rec["difference"][k]) for k in ("test_mse", "knn5")}}
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
-        raise BuildError(f"{path}: not a bench record of pretraining ({e}); run make bench again") from None
+        return _spread({**rec, "n": field_at(rec, "seeds", int, "")})
+    except Malformed as e:
+        raise BuildError(f"{path}: not a bench record of pretraining (field {e}); run make bench again") from None
 
 
-def read_twin(data: bytes, where: object) -> tuple[np.ndarray, Autoencoder, dict[str, bytes]]:
-    """`timelapse.npz` → twin codes (n_test, 2), the twin net, the ONNX decoders by name
-    (`checkpoint0`…, `twin_decoder`); BuildError naming `where`."""
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as f:
-            names = set(f.files)
-            n = sum(1 for k in names if k.startswith("twin_W"))
-            output = str(f["twin_output"])
-            twin = Autoencoder([np.asarray(f[f"twin_W{i}"]) for i in range(n)],
-                               [np.asarray(f[f"twin_b{i}"]) for i in range(n)], output)
-            models = {k: np.asarray(f[k]).tobytes() for k in sorted(names)
-                      if k.startswith("checkpoint") or k == "twin_decoder"}
-            u = np.asarray(f["twin_u"])
-        if u.ndim != 2 or u.shape[1] != 2 or "twin_decoder" not in models:
-            raise ValueError("twin_u must be (n, 2), with a twin_decoder")
-        return u, twin, models
-    except (KeyError, ValueError, TypeError, OSError, EOFError) as e:
-        raise BuildError(f"{where}: not an aedemo time-lapse ({e}): run `aedemo timelapse`") from None
+@dataclass(frozen=True)
+class Twin:
+    """`timelapse.npz`: the twin's display coordinates `u` (n_test, 2) of every test image,
+    the twin net, and the ONNX decoders by name (`checkpoint0`…, `twin_decoder`)."""
+
+    u: np.ndarray
+    model: Autoencoder
+    decoders: dict[str, bytes]
+
+    @classmethod
+    def read(cls, data: bytes, where: str) -> "Twin":
+        import zipfile
+
+        bad = lambda why: BuildError(f"{where}: not an aedemo time-lapse ({why}): run `aedemo timelapse`")  # noqa: E731
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                names = tuple(sorted(n[:-4] for n in z.namelist() if n.endswith(".npy")))
+        except (zipfile.BadZipFile, OSError, ValueError) as e:
+            raise bad(e) from None
+        f = read_npz(data, where, names)
+        n = sum(1 for k in names if k.startswith("twin_W"))
+        try:
+            twin = Autoencoder([f[f"twin_W{i}"] for i in range(n)], [f[f"twin_b{i}"] for i in range(n)],
+                               str(f["twin_output"]))
+        except (KeyError, ValueError, TypeError) as e:
+            raise bad(e) from None
+        models = {k: f[k].tobytes() for k in names if k.startswith("checkpoint") or k == "twin_decoder"}
+        u = f.get("twin_u")
+        if u is None or u.ndim != 2 or u.shape[1] != 2 or not np.all(np.isfinite(u)) or "twin_decoder" not in models:
+            raise bad("twin_u must be finite (n, 2), with a twin_decoder")
+        return cls(u, twin, models)

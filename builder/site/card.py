@@ -2,8 +2,8 @@
 
 Reads no files itself. `card_context` takes what the render stage already holds:
   - `metrics.json` as a `metrics.Metrics` (`seconds` is never read),
-  - the arrays of `points.npz` (`u` and `pca` float32 (n, 2), `label` uint8 (n,),
-    `test` bool (n,)),
+  - `points.npz` as a `records.arrays.Points` (`u` and `pca` float32 (n, 2), `label`
+    uint8 (n,) within the classes, `test` bool (n,)),
   - the size of `decoder.onnx` in bytes,
   - the versions of numpy, onnx, onnxruntime and onnxruntime-web
     (`installed_versions` collects the first three),
@@ -36,20 +36,16 @@ import numpy as np
 
 from builder.model.autoencoder import unrolled
 from builder.records.files import BuildError
+from builder.records.arrays import Points
 from builder.records.metrics import Metrics
 from builder.site.story import words
+from builder.site.svgchart import chart, exact, fig, num, table
 from builder.site.theme import PALETTE, UNIT_NAMES
 
 MAX_SCATTER = 2000  # test digits drawn in each scatter; a fixed random subset beyond this
 GRID = 1000  # scatter coordinates are integers 0..GRID (y up), in a viewBox padded by DOT
 DOT = 9  # dot diameter in scatter grid units (≈ 2.5 px at the usual size)
 SLICES = 4  # the dots are drawn in this many interleaved rounds of one path per class
-
-# Line charts: viewBox size and the plot area inside it, in viewBox units (≈ px).
-CHART_W, CHART_H = 480, 264
-PLOT_L, PLOT_R, PLOT_T, PLOT_B = 56, 468, 14, 222
-LOG_RATIO = 4.0  # a curve set spanning more than this factor is drawn on a log scale
-MAX_DOTS = 30  # curves with at most this many points also get a dot per point
 
 # Architecture diagram
 ARCH_W, ARCH_H = 680, 196
@@ -76,7 +72,7 @@ def installed_versions(onnxruntime_web: str) -> dict[str, str]:
     return {**found, "onnxruntime-web": str(onnxruntime_web)}
 
 
-def card_context(metrics: Metrics, points: dict[str, np.ndarray], decoder_bytes: int,
+def card_context(metrics: Metrics, points: Points, decoder_bytes: int,
                  versions: dict[str, str]) -> dict:
     """Everything `_card.html` needs, as the template variable `card`.
 
@@ -113,22 +109,6 @@ def card_context(metrics: Metrics, points: dict[str, np.ndarray], decoder_bytes:
 # ---------------------------------------------------------------- formatting
 
 
-def _exact(values: list[float]) -> str:
-    """Floats as their shortest round-trip repr, space-separated (what json.loads gives back)."""
-    return " ".join(repr(float(v)) for v in values)
-
-
-def _num(v: float) -> str:
-    """A coordinate in the SVG: at most two decimals, no trailing zeros, never "-0"."""
-    s = f"{v:.2f}".rstrip("0").rstrip(".")
-    return "0" if s == "-0" else s
-
-
-def _fig(v: float) -> str:
-    """A figure in running text: four significant digits."""
-    return f"{float(v):.4g}"
-
-
 def _slug(text: str) -> str:
     s = "".join(c if c.isascii() and c.isalnum() else "-" for c in text.lower())
     return "-".join(p for p in s.split("-") if p) or "data"
@@ -160,8 +140,8 @@ def _architecture(arch, decoder_bytes: int) -> dict:
         x = ARCH_X0 + i * ARCH_DX
         layers.append({
             "size": size, "size_label": f"{size:,}", "activation": act, "kind": kind,
-            "cx": _num(x), "x": _num(x - ARCH_BOX_W / 2), "y": _num(ARCH_MID - h / 2),
-            "w": _num(ARCH_BOX_W), "h": _num(h), "_h": h, "_x": x,
+            "cx": num(x), "x": num(x - ARCH_BOX_W / 2), "y": num(ARCH_MID - h / 2),
+            "w": num(ARCH_BOX_W), "h": num(h), "_h": h, "_x": x,
         })
     links = []
     for a, b in zip(layers, layers[1:]):
@@ -170,8 +150,8 @@ def _architecture(arch, decoder_bytes: int) -> dict:
         ha, hb = a["_h"] / 2, b["_h"] / 2
         links.append({
             "n_in": a["size"], "n_out": b["size"], "params": n, "params_label": f"{n:,}",
-            "cx": _num((a["_x"] + b["_x"]) / 2),
-            "shape": " ".join(f"{_num(x)},{_num(y)}" for x, y in (
+            "cx": num((a["_x"] + b["_x"]) / 2),
+            "shape": " ".join(f"{num(x)},{num(y)}" for x, y in (
                 (xa, ARCH_MID - ha), (xb, ARCH_MID - hb), (xb, ARCH_MID + hb), (xa, ARCH_MID + ha))),
         })
     for layer in layers:
@@ -186,143 +166,15 @@ def _architecture(arch, decoder_bytes: int) -> dict:
         "decoder_params": decoder, "decoder_params_label": f"{decoder:,}",
         "total_params": encoder + decoder, "total_params_label": f"{encoder + decoder:,}",
         "decoder_bytes": decoder_bytes, "decoder_bytes_label": _bytes_label(decoder_bytes),
-        "encoder_span": {"x1": _num(ARCH_X0 - ARCH_BOX_W / 2), "x2": _num(ARCH_X0 + code * ARCH_DX - 4),
-                         "cx": _num(ARCH_X0 + code * ARCH_DX / 2), "y": brace_y},
-        "decoder_span": {"x1": _num(ARCH_X0 + code * ARCH_DX + 4),
-                         "x2": _num(ARCH_X0 + 2 * code * ARCH_DX + ARCH_BOX_W / 2),
-                         "cx": _num(ARCH_X0 + 3 * code * ARCH_DX / 2), "y": brace_y},
-        "rows": {"size": 18, "activation": 124, "params": 145, "label_x": _num(ARCH_X0 - ARCH_BOX_W / 2 - 14)},
+        "encoder_span": {"x1": num(ARCH_X0 - ARCH_BOX_W / 2), "x2": num(ARCH_X0 + code * ARCH_DX - 4),
+                         "cx": num(ARCH_X0 + code * ARCH_DX / 2), "y": brace_y},
+        "decoder_span": {"x1": num(ARCH_X0 + code * ARCH_DX + 4),
+                         "x2": num(ARCH_X0 + 2 * code * ARCH_DX + ARCH_BOX_W / 2),
+                         "cx": num(ARCH_X0 + 3 * code * ARCH_DX / 2), "y": brace_y},
+        "rows": {"size": 18, "activation": 124, "params": 145, "label_x": num(ARCH_X0 - ARCH_BOX_W / 2 - 14)},
         "encoder": " → ".join(str(s) for s in sizes),
         "decoder": " → ".join(str(s) for s in sizes[::-1]),
         "hidden": unit("hidden"), "code": unit("code"), "output": unit("output"),
-    }
-
-
-# ---------------------------------------------------------------- line charts
-
-
-def _linear_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
-    """Multiples of a 1, 2, 2.5 or 5 × 10^e step inside [lo, hi]: the step giving 4 to 7
-    ticks closest to 5 (ties: the larger step), each as (value, label)."""
-    e0 = math.floor(math.log10(hi - lo))
-    best = None
-    for e in range(e0 - 2, e0 + 1):
-        for m in (1, 2, 2.5, 5):
-            step = float(f"{m}e{e}")
-            first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
-            count = last - first + 1
-            key = (abs(count - 5) if 4 <= count <= 7 else 99 + count, -step)
-            if best is None or key < best[0]:
-                best = (key, step, max(0, -e) + (1 if m == 2.5 else 0), first, last)
-    _, step, decimals, first, last = best
-    labels = [f"{i * step:.{decimals}f}" for i in range(first, last + 1)]
-    return [(float(label), label) for label in labels]
-
-
-def _log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
-    k0, k1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
-    for mantissas in ((1, 2, 5), (1,)):
-        ticks = [float(f"{m}e{k}") for k in range(k0, k1 + 1) for m in mantissas]
-        ticks = [t for t in ticks if lo <= t <= hi]
-        if len(ticks) <= 7:
-            break
-    return [(t, f"{t:g}") for t in ticks]
-
-
-def _epoch_ticks(n: int) -> list[int]:
-    if n <= 1:
-        return [1]
-    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000) if n / s <= 6) \
-        if n <= 6000 else 10 ** math.ceil(math.log10(n / 6))
-    ticks = list(range(step, n + 1, step))
-    if not ticks or ticks[0] - 1 >= step / 2:
-        ticks.insert(0, 1)
-    return ticks
-
-
-def _chart(series: list[dict], y_label: str, x_label: str, marker: tuple[int, int] | None,
-           aria: str, xs: list[float] | None = None) -> dict:
-    """Geometry of one line chart: `series` are dicts with `name`, `colour`, `dash`, `values`.
-
-    `marker` is (epoch, index of the series it sits on), 1-based epoch. The x axis is the
-    epoch 1…n, or with `xs` those values (one per point, increasing; ticks at round ones).
-    """
-    values = [float(v) for s in series for v in s["values"]]
-    if not all(math.isfinite(v) for v in values):
-        raise ValueError("a training curve holds a non-finite value")
-    lo, hi = min(values), max(values)
-    log = lo > 0 and hi / lo > LOG_RATIO
-    t = math.log10 if log else (lambda v: v)
-    if log:
-        pad = (hi / lo) ** 0.05
-        lo, hi = lo / pad, hi * pad
-        ticks = _log_ticks(lo, hi)
-    else:
-        span = hi - lo if hi > lo else max(abs(hi) * 0.1, 1e-3)
-        lo, hi = lo - 0.08 * span, hi + 0.08 * span
-        ticks = _linear_ticks(lo, hi)
-    n = max(len(s["values"]) for s in series)
-    e_lo, e_hi = (1, n) if n > 1 else (0, 2)
-    at = (lambda i: float(xs[i])) if xs is not None else (lambda i: i + 1.0)  # noqa: E731
-    if xs is not None:
-        e_lo, e_hi = float(xs[0]), float(xs[-1])
-        if not e_hi > e_lo:
-            raise ValueError("a chart's x values must increase")
-
-    def px(epoch: float) -> float:
-        return PLOT_L + (epoch - e_lo) / (e_hi - e_lo) * (PLOT_R - PLOT_L)
-
-    def py(v: float) -> float:
-        return PLOT_B - (t(v) - t(lo)) / (t(hi) - t(lo)) * (PLOT_B - PLOT_T)
-
-    out_series = []
-    for s in series:
-        pts = [(px(at(i)), py(float(v))) for i, v in enumerate(s["values"])]
-        out_series.append({
-            "name": s["name"], "colour": s["colour"], "dash": s["dash"], "n": len(pts),
-            "exact": _exact(s["values"]),
-            "points": " ".join(f"{_num(x)},{_num(y)}" for x, y in pts),
-            "dots": [{"x": _num(x), "y": _num(y)} for x, y in pts] if len(pts) <= MAX_DOTS else [],
-        })
-    mark = None
-    if marker is not None:
-        epoch, k = marker
-        x, v = px(epoch), float(series[k]["values"][epoch - 1])
-        right = x > (PLOT_L + PLOT_R) / 2
-        mark = {"epoch": epoch, "x": _num(x), "y": _num(py(v)), "value": repr(v),
-                "series": series[k]["name"], "label_x": _num(x - 5 if right else x + 5),
-                "anchor": "end" if right else "start", "label_y": _num(PLOT_T + 11)}
-    return {
-        "width": CHART_W, "height": CHART_H,
-        "left": PLOT_L, "right": PLOT_R, "top": PLOT_T, "bottom": PLOT_B,
-        "scale": "log" if log else "linear",
-        "scale_name": "logarithmic" if log else "linear",
-        "y_label": y_label, "x_label": x_label,
-        "y_label_x": _num((PLOT_T + PLOT_B) / 2),
-        "x_label_x": _num((PLOT_L + PLOT_R) / 2), "x_label_y": CHART_H - 6,
-        "y_ticks": [{"value": repr(v), "label": label, "y": _num(py(v))} for v, label in ticks],
-        "x_ticks": [{"value": e, "label": str(e), "x": _num(px(e))} for e in _epoch_ticks(n)] if xs is None
-        else [{"value": v, "label": label, "x": _num(px(v))} for v, label in _linear_ticks(e_lo, e_hi)],
-        "tick_label_y": PLOT_B + 15, "tick_label_x": PLOT_L - 6,
-        "series": out_series,
-        "marker": mark,
-        # where the time-lapse's scrubber line may go (templates/timelapse/timelapse.js): epochs → x
-        "scrub": {"epochs": f"{e_lo} {e_hi}", "xs": f"{_num(px(e_lo))} {_num(px(e_hi))}"},
-        "aria": aria + f" ({'logarithmic' if log else 'linear'} scale).",
-    }
-
-
-def _table(names: list[str], columns: list[list[float]], best: int | None = None) -> dict:
-    """Rows of rounded figures per epoch, for the collapsed table under a chart: one number
-    of decimals for the whole table, enough for 4 significant digits of its smallest value."""
-    n = max(len(c) for c in columns)
-    smallest = min((abs(v) for c in columns for v in c if v), default=1.0)
-    decimals = min(8, max(0, 3 - math.floor(math.log10(smallest))))
-    return {
-        "columns": names,
-        "rows": [{"epoch": i + 1, "best": best == i + 1,
-                  "cells": [f"{c[i]:.{decimals}f}" if i < len(c) else "" for c in columns]}
-                 for i in range(n)],
     }
 
 
@@ -336,12 +188,12 @@ def _pretraining(layers, palette: tuple[str, ...]) -> dict:
                "dash": "", "values": values} for i, (layer, values) in enumerate(curves) if values]
     n = max(len(s["values"]) for s in series)
     aria = ("Pretraining: mean squared reconstruction error of each RBM per epoch of contrastive "
-            "divergence; " + "; ".join(f"{s['name']} from {_fig(s['values'][0])} to {_fig(s['values'][-1])}"
+            "divergence; " + "; ".join(f"{s['name']} from {fig(s['values'][0])} to {fig(s['values'][-1])}"
                                         for s in series))
     return {
         "done": True, "epochs": n,
-        "chart": _chart(series, "reconstruction error", "epoch", None, aria),
-        "table": _table([s["name"] for s in series], [s["values"] for s in series]),
+        "chart": chart(series, "reconstruction error", "epoch", None, aria),
+        "table": table([s["name"] for s in series], [s["values"] for s in series]),
     }
 
 
@@ -353,13 +205,13 @@ def _finetune(ft, palette: tuple[str, ...]) -> dict:
     best = ft.best_epoch
     val = series[1]["values"]
     aria = (f"Fine-tuning: mean squared reconstruction error per epoch over {n} epochs; train from "
-            f"{_fig(series[0]['values'][0])} to {_fig(series[0]['values'][-1])}, validation lowest "
-            f"({_fig(val[best - 1])}) at epoch {best}, test {_fig(series[2]['values'][best - 1])} there")
+            f"{fig(series[0]['values'][0])} to {fig(series[0]['values'][-1])}, validation lowest "
+            f"({fig(val[best - 1])}) at epoch {best}, test {fig(series[2]['values'][best - 1])} there")
     return {
         "epochs": n, "best_epoch": best,
-        "best_val": _fig(val[best - 1]), "best_test": _fig(series[2]["values"][best - 1]),
-        "chart": _chart(series, "mean squared error", "epoch", (best, 1), aria),
-        "table": _table([s["name"] for s in series], [s["values"] for s in series], best),
+        "best_val": fig(val[best - 1]), "best_test": fig(series[2]["values"][best - 1]),
+        "chart": chart(series, "mean squared error", "epoch", (best, 1), aria),
+        "table": table([s["name"] for s in series], [s["values"] for s in series], best),
     }
 
 
@@ -395,24 +247,17 @@ def _scatter_paths(xy: np.ndarray, label: np.ndarray, order: np.ndarray, n_class
     return paths, [float(v) for v in lo], [float(v) for v in lo + span]
 
 
-def _comparison(metrics: Metrics, points: dict[str, np.ndarray], classes: list[str],
-                palette: tuple[str, ...]) -> dict:
-    u, pca = np.asarray(points["u"]), np.asarray(points["pca"])
-    label, test = np.asarray(points["label"]), np.asarray(points["test"])
-    n = len(label)
-    if u.shape != (n, 2) or pca.shape != (n, 2) or test.shape != (n,) or test.dtype != np.bool_:
-        raise ValueError("points.npz: need u and pca (n, 2), label and a boolean test mask (n,)")
-    rows = np.flatnonzero(test)
+def _comparison(metrics: Metrics, points: Points, classes: list[str], palette: tuple[str, ...]) -> dict:
+    """The two scatters of the test codes, from `points` as `records.arrays.Points` read it
+    (shapes, finite values) and `BuildFolder` checked it (labels within the classes)."""
+    u, pca, label = points.u, points.pca, points.label
+    rows = np.flatnonzero(points.test)
     if len(rows) == 0:
-        raise ValueError("points.npz: no test digits")
+        raise BuildError("points.npz: no test images, so no scatter for the model card: run `aedemo train`")
     n_test = len(rows)
     if n_test > MAX_SCATTER:
         rows = np.sort(np.random.default_rng(0).choice(rows, MAX_SCATTER, replace=False))
-    if not (np.all(np.isfinite(u[rows])) and np.all(np.isfinite(pca[rows]))):
-        raise ValueError("points.npz: non-finite codes")
     lab = label[rows].astype(np.int64)
-    if lab.min() < 0 or lab.max() >= len(classes):
-        raise ValueError("points.npz: labels outside the classes")
     order = np.random.default_rng(0).permutation(len(rows))
     figures = {
         "pca": (metrics.pca2.test_mse, metrics.pca2.knn5),
@@ -427,7 +272,7 @@ def _comparison(metrics: Metrics, points: dict[str, np.ndarray], classes: list[s
         mse, knn = figures[key]
         plots.append({
             "key": key, "title": title, "short": short, "x_label": axes[0], "y_label": axes[1],
-            "lo": _exact(lo), "hi": _exact(hi), "paths": paths,
+            "lo": exact(lo), "hi": exact(hi), "paths": paths,
             "mse": repr(mse), "mse_label": f"{mse:.4f}", "knn5": repr(knn), "knn5_label": f"{100 * knn:.1f} %",
         })
     pad = 3 * DOT

@@ -1,18 +1,40 @@
-"""The compression page's context: its denoising chart, its figures and its prose.
+"""The compression page (`compression.html`, the series' third page): what it reads from a
+build folder, its figures and prose, and its own data files.
 
-Reads nothing itself: `compression_context` takes the parsed `compress.json`
-(`compression.Compression`), the data set's words (`story.words`) and the number of
-test images, and returns what `templates/compression/compression.html` shows: the four
-reconstructions' test MSE and code sizes (display strings), the denoising chart
-(`card._chart`'s geometry, in the model card's style, one point per noise level),
-its table, and the paragraphs of prose, each built from those measured numbers.
+`read_compression` takes the compress stage's records (through `BuildFolder`: the parsed
+`compress.json` (`records.compress.Compression`), the 30-D code's ONNX pair, the PCA basis)
+into `CompressionParts`; `compression_context` turns the record, the data set's words
+(`story.words`) and the number of test images into what
+`templates/compression/compression.html` shows: the four reconstructions' test MSE and
+code sizes (display strings), the denoising chart (`svgchart.chart`'s geometry, in the
+model card's style, one point per noise level), its table, and the paragraphs of prose,
+each built from those measured numbers. `render_compression` writes the page and its
+data files (the 2-D models' data files are the decoder page's, shared by name).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from builder.records.arrays import PIXELS, Points, TestImages
 from builder.records.compress import Compression
-from builder.site.card import _chart, _fig
-from builder.site.theme import PALETTE
+from builder.records.files import BuildError
+from builder.records.folder import BuildFolder
+from builder.records.metrics import Metrics
+from builder.records.onnxfile import OnnxModel
+from builder.site import navigation
+from builder.site.assets import data_file, model_file
+from builder.site.payloads import digits_payload, pca_payload
+from builder.site import story
+from builder.site.svgchart import chart, fig
+from builder.site.theme import COLOURS, PALETTE
+
+SAMPLES = 100       # real test images shipped with the compression page
+CODE30 = 30         # the compression page's wider code
+IMAGE_SIDE = 28
 
 # key in compress.json's denoising curves, legend name, palette index, dash pattern
 SERIES = (
@@ -52,11 +74,11 @@ def _chart_context(c: Compression) -> dict:
     series = [{"name": name, "colour": PALETTE[colour], "dash": dash, "values": list(c.denoising[key])}
               for key, name, colour, dash in SERIES]
     aria = ("Denoising on the test images: error against the clean image per noise level σ; " + "; ".join(
-        f"{s['name']} from {_fig(s['values'][0])} to {_fig(s['values'][-1])}" for s in series))
-    chart = _chart(series, "error against the clean image", "Gaussian noise σ", None, aria, xs=levels)
+        f"{s['name']} from {fig(s['values'][0])} to {fig(s['values'][-1])}" for s in series))
+    drawn = chart(series, "error against the clean image", "Gaussian noise σ", None, aria, xs=levels)
     rows = [{"level": f"{v:g}", "cells": [f"{c.denoising[key][i]:.5f}" for key, *_ in SERIES]}
             for i, v in enumerate(levels)]
-    return {"chart": chart, "table": {"columns": [name for _, name, *_ in SERIES], "rows": rows}}
+    return {"chart": drawn, "table": {"columns": [name for _, name, *_ in SERIES], "rows": rows}}
 
 
 def _prose(c: Compression, w: dict[str, str], n_test: int) -> list[str]:
@@ -116,3 +138,76 @@ def compression_context(c: Compression, w: dict[str, str], n_test: int) -> dict:
         "steps": len(c.drift["ae2"]),
         "n_test": f"{n_test:,}",
     }
+
+
+@dataclass(frozen=True)
+class CompressionParts:
+    result: Compression
+    decoder30: OnnxModel
+    encoder30: OnnxModel
+    pca: dict  # payloads.pca_payload
+    samples: dict  # payloads.digits_payload, at most SAMPLES
+    context: dict[str, Any]  # compression_context
+
+
+def read_compression(folder: BuildFolder, metrics: Metrics, images: TestImages, points: Points) -> CompressionParts:
+    """The compression page's parts, checked like the rest (a set made from other weights
+    is refused by `BuildFolder`, naming the stage to rerun)."""
+    result = folder.compression()
+    n = result.sizes[-1]
+    if n != CODE30:
+        raise BuildError(f"{folder.where('compress.json')}: a {n}-D code; the page needs {CODE30}: run `aedemo compress`")
+    decoder, encoder = folder.code_models(n)
+    return CompressionParts(
+        result=result, decoder30=decoder, encoder30=encoder, pca=pca_payload(folder.pca()),
+        samples=digits_payload(images.x, images.y, points.u, points.label, points.test,
+                               folder.where("digits.npz"), limit=SAMPLES),
+        context=compression_context(result, story.words(metrics.data.name), metrics.data.n_test),
+    )
+
+
+def render_compression(env: jinja2.Environment, out: dict[str, bytes], shared: dict, c: CompressionParts, *,
+                       decoder: OnnxModel, encoder: OnnxModel, classes: list[str], words: dict[str, str],
+                       data_name: str, links: list[dict], current: int, ort_version: str) -> None:
+    """One demo's `compression.html` beside its `index.html` and its own data files; `decoder`,
+    `encoder` are the demo's 2-D models (their data files are the decoder page's, by name)."""
+    here = links[current]["path"]
+    up = "../" * here.count("/")
+    result = c.result
+    files = {
+        **shared["files"],
+        "decoder": model_file(env, out, "decoder", decoder.data),   # the decoder page's own files
+        "encoder": model_file(env, out, "encoder", encoder.data),
+        "decoder30": model_file(env, out, "decoder30", c.decoder30.data, "the 30-D code's decoder"),
+        "encoder30": model_file(env, out, "encoder30", c.encoder30.data, "the 30-D code's encoder"),
+        "pca": data_file(env, out, "pca", c.pca, "PCA of the training images: float32 mean and components, base64"),
+        "samples": data_file(env, out, "samples", c.samples,
+                             "real test images: uint8 palette indices (gzip, base64), float32 codes, uint8 labels"),
+    }
+    files = {k: up + v for k, v in files.items()}
+    models = {
+        "decoder": {"input": decoder.input, "output": decoder.output, "width": 2},
+        "encoder": {"input": encoder.input, "output": encoder.output, "width": PIXELS},
+        "decoder30": {"input": c.decoder30.input, "output": c.decoder30.output, "width": CODE30},
+        "encoder30": {"input": c.encoder30.input, "output": c.encoder30.output, "width": PIXELS},
+    }
+    config = {
+        "files": {k: files[k] for k in ("ort", "mjs", "wasm_raw", "wasm", "glue", "decoder", "encoder",
+                                        "decoder30", "encoder30", "pca", "samples")},
+        "models": models,
+        "classes": classes,
+        "theme": COLOURS,
+        "words": words,
+        "side": IMAGE_SIDE,
+        "codeLo": list(result.code_lo),
+        "codeHi": list(result.code_hi),
+        "noiseSeed": result.noise_seed,
+        "ortVersion": ort_version,
+    }
+    html = env.get_template("compression/compression.html").render(
+        config=config, files=files, scripts=[up + src for src in shared["compress_scripts"]],
+        series=navigation.series(links[current], "compression"),
+        switcher=navigation.switcher(links, current, up, "compression"), words=words,
+        data_name=data_name, page=c.context, ort_version=ort_version,
+    )
+    out[f"{here}compression.html"] = html.encode()

@@ -28,7 +28,6 @@ are smooth and the same seed gives the same bytes.
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import time
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from builder.model.training import Progress, TrainConfig, fit
 from builder.records import layout
 from builder.records.compress import Compression, FourModels
 from builder.records.files import BuildError, json_bytes, npz_bytes
+from builder.records.folder import BuildFolder
 from builder.records.metrics import Metrics
 
 F32 = np.float32
@@ -124,23 +124,21 @@ def compress(build_dir: Path, cfg: CompressConfig = CompressConfig(),
              progress: Progress | None = None) -> dict[str, float]:
     """The stage: train the 30-D net, fit PCA-30, measure, export; switch the set in."""
     from builder.model.reference import reference_decode, reference_encode
-    from builder.stages.export import code_models, load_weights
+    from builder.stages.export import code_models
 
     t_start = time.perf_counter()
     build_dir = Path(build_dir)
-    manifest = layout.Manifest.read(build_dir)
-    read = lambda name: layout.verified(build_dir, manifest, name)  # noqa: E731
-    model2, _ = load_weights(build_dir / layout.WEIGHTS, read(layout.WEIGHTS))
-    metrics = Metrics.read(build_dir / layout.METRICS, read(layout.METRICS).decode("utf-8"))
-    fingerprint = manifest.train.inputs.get("data", "")
+    folder = BuildFolder.open(build_dir)
+    model2 = folder.weights().model
+    metrics = folder.metrics()
+    fingerprint = folder.manifest.train.inputs.get("data", "")
     cache = build_dir / layout.DATA_CACHE
     ds = read_cache(cache, fingerprint)
     if ds is None:
         raise BuildError(f"{cache}: missing, or not the data this build was trained on: "
                          f"run `aedemo train --out {build_dir}` again")
-    with np.load(io.BytesIO(read(layout.DIGITS))) as d:
-        if not np.array_equal(d["x_test"], ds.x_test):
-            raise BuildError(f"{build_dir / layout.DIGITS} is not the test split of {cache}: run `aedemo train`")
+    if not np.array_equal(folder.test_images().x, ds.x_test):
+        raise BuildError(f"{build_dir / layout.DIGITS} is not the test split of {cache}: run `aedemo train`")
     layout.ensure_writable(build_dir)
 
     tcfg = _train_config(metrics, cfg)
@@ -202,7 +200,7 @@ def compress(build_dir: Path, cfg: CompressConfig = CompressConfig(),
         layout.ENCODER30: encoder,
         layout.PCA: npz_bytes({"mean": mean.astype(F32), "components": components.astype(F32)}),
     }
-    inputs = {"data": fingerprint, **{name: manifest.train.files[name] for name in layout.DEPENDS["compress"]}}
+    inputs = {"data": fingerprint, **folder.inputs_of("compress")}
     layout.switch_in(build_dir, "compress", files, inputs)
     return {"ae30_mse": round(test_mse.ae30, 6), "pca30_mse": round(test_mse.pca30, 6),
             "ratio": round(test_mse.ae30 / test_mse.pca30, 4), "ae30_knn5": knn5.ae30,

@@ -40,8 +40,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
-import io
-import zipfile
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -55,6 +53,7 @@ from builder.model.autoencoder import Autoencoder
 from builder.model.reference import (reference_decode, reference_decode_code, reference_encode,
                                      reference_encode_code, reference_layers, unit_pictures)
 from builder.records import layout
+from builder.records.weights import Weights
 from builder.records.files import BuildError, npz_bytes
 from builder.records.layout import DECODER, ENCODER
 
@@ -346,18 +345,15 @@ CODE_SIZE = 2  # the page's plane: the decoder's input
 
 def load_weights(path: Path, data: bytes | None = None,
                  code_size: int = CODE_SIZE) -> tuple[Autoencoder, dict[str, object]]:
-    """`Autoencoder.load` of `path` (or of its bytes `data`), any problem a one-line BuildError;
-    the code must have `code_size` units."""
-    try:
-        model, meta = Autoencoder.load(path if data is None else io.BytesIO(data))
-    except FileNotFoundError:
-        raise BuildError(f"{path}: not found (train the model first)") from None
-    except (OSError, EOFError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as e:
-        raise BuildError(f"{path}: not an aedemo weights file ({type(e).__name__}: {e})") from None
-    if model.sizes[-1] != code_size:
-        raise BuildError(f"{path}: the code has {model.sizes[-1]} units; the page needs a "
-                         f"{code_size}-D code ({'→'.join(map(str, model.sizes))} given)")
-    return model, meta
+    """`records.weights.Weights` of the file at `path` (or of its bytes `data`), any problem a
+    one-line BuildError; the code must have `code_size` units."""
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise BuildError(f"{path}: not found (train the model first)") from None
+    w = Weights.read(data, str(path)).with_code(code_size, str(path))
+    return w.model, w.meta
 
 
 def export_models(build_dir: Path) -> dict[str, float | int]:

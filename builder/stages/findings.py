@@ -55,7 +55,6 @@ randomness at all, sorted output.
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,8 +65,7 @@ import numpy as np
 from builder.model.evaluation import knn_predict
 from builder.records import layout
 from builder.records import findings as records_findings
-from builder.records.files import BuildError
-from builder.records.metrics import Metrics
+from builder.records.folder import BuildFolder
 
 Decode = Callable[[np.ndarray], np.ndarray]  # (n, 2) display coordinates → (n, 784) images
 Encode = Callable[[np.ndarray], np.ndarray]  # (n, 784) images → (n, 2) display coordinates
@@ -500,23 +498,18 @@ def compute(decode: Decode, encode: Encode, u: np.ndarray, label: np.ndarray, te
 def run_findings(build_dir: Path, cfg: FindingsConfig = FindingsConfig()) -> dict:
     """The stage: compute the findings of `build_dir`'s model and switch `findings.json` in."""
     from builder.model.reference import reference_decode, reference_encode
-    from builder.stages.export import load_weights
 
     build_dir = Path(build_dir)
-    manifest = layout.Manifest.read(build_dir)
-    read = lambda name: layout.verified(build_dir, manifest, name)  # noqa: E731
-    model, _ = load_weights(build_dir / layout.WEIGHTS, read(layout.WEIGHTS))
-    metrics = Metrics.read(build_dir / layout.METRICS, read(layout.METRICS).decode("utf-8"))
-    with np.load(io.BytesIO(read(layout.POINTS))) as p, np.load(io.BytesIO(read(layout.DIGITS))) as d:
-        u, label, test = p["u"], p["label"], p["test"]
-        x_test, y_test = d["x_test"], d["y_test"]
-    if x_test.shape[1] != SIDE * SIDE:
-        raise BuildError(f"{build_dir / layout.DIGITS}: images are not {SIDE}×{SIDE}")
+    folder = BuildFolder.open(build_dir)
+    model = folder.weights().model
+    metrics = folder.metrics()
+    points, images = folder.points(), folder.test_images()
+    u, label, test = points.u, points.label, points.test
+    x_test, y_test = images.x, images.y
     found = compute(lambda v: reference_decode(model, v), lambda x: reference_encode(model, x),
                     u, label, test, x_test, y_test, len(metrics.data.classes), cfg)
-    inputs = {name: manifest.train.files[name] for name in layout.DEPENDS["findings"]}
     record = records_findings.Findings.from_json(json.loads(json.dumps(found)), str(build_dir / layout.FINDINGS))
-    layout.switch_in(build_dir, "findings", {layout.FINDINGS: record.to_bytes()}, inputs)
+    layout.switch_in(build_dir, "findings", {layout.FINDINGS: record.to_bytes()}, folder.inputs_of("findings"))
     return {"split": len(found["split"]), "transitions": len(found["transitions"]),
             **{kind: sum(t["kind"] == kind for t in found["transitions"]) for kind in KINDS}}
 

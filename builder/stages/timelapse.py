@@ -11,8 +11,9 @@ fingerprint train recorded). Writes, together (the `timelapse` stage):
   `twin_decoder` uint8 — the twin's decoder ONNX; `twin_u` float32 (n_test, 2) — the
   twin's display coordinates of every test image; the twin's weights `twin_W{i}`,
   `twin_b{i}` (so tests can recompute).
-- `timelapse.json` (`Timelapse`): the twin's scores beside the pretrained net's, and
-  the parity seen per decoder.
+- `timelapse.json` (`Timelapse`): the twin's scores, the parity seen per decoder, and the
+  seed spread `make bench` measured for this data and config (`bench/pretraining.json`,
+  committed; none when it measured other data or another config).
 
 The twin is the same net (`TrainConfig` as trained) with `pretrain=False`: He
 initialisation, the same fine-tuning schedule, the same seed (so the same validation
@@ -32,17 +33,11 @@ from builder.model.autoencoder import symlog
 from builder.model.evaluation import dead_units, knn_accuracy, mse
 from builder.model.training import Progress, TrainConfig, fit
 from builder.records import layout
-from builder.records.files import BuildError, json_bytes, npz_bytes
-from builder.records.history import History
+from builder.records.files import BuildError, npz_bytes
 from builder.records.metrics import Metrics
-from builder.records.timelapse import Scores, Timelapse
-from builder.stages.export import checked_decoder, load_weights
-
-
-def dead_share(shares: tuple[float, ...], sizes: tuple[int, ...]) -> float:
-    """The share of all encoder hidden units that never fire, from each layer's share."""
-    widths = sizes[1:-1]
-    return float(sum(s * w for s, w in zip(shares, widths)) / max(sum(widths), 1))
+from builder.records.folder import BuildFolder
+from builder.records.timelapse import Scores, Timelapse, bench_spread, dead_share, pretrained_scores
+from builder.stages.export import checked_decoder
 
 
 def twin_config(metrics: Metrics) -> TrainConfig:
@@ -54,16 +49,15 @@ def run_timelapse(build_dir: Path, progress: Progress | None = None) -> dict:
     """The stage: train the twin, export the checkpoints' and the twin's decoders, switch in
     `timelapse.npz` and `timelapse.json`. Returns figures for the CLI."""
     build_dir = Path(build_dir)
-    manifest = layout.Manifest.read(build_dir)
-    read = lambda name: layout.verified(build_dir, manifest, name)  # noqa: E731
-    history = History.from_bytes(read(layout.HISTORY), build_dir / layout.HISTORY)
-    metrics = Metrics.read(build_dir / layout.METRICS, read(layout.METRICS).decode("utf-8"))
+    folder = BuildFolder.open(build_dir)
+    history = folder.history()
+    metrics = folder.metrics()
     if not metrics.pretraining:
         raise BuildError(f"{build_dir / layout.METRICS}: this net was trained without pretraining, "
                          f"so it has no twin to compare with: train it with pretraining")
-    _, meta = load_weights(build_dir / layout.WEIGHTS, read(layout.WEIGHTS))
+    meta = folder.weights().meta
     cache = build_dir / layout.DATA_CACHE
-    ds = data_stage.read_cache(cache, manifest.train.inputs.get("data", "")) if cache.is_file() else None
+    ds = data_stage.read_cache(cache, folder.manifest.train.inputs.get("data", "")) if cache.is_file() else None
     if ds is None:
         raise BuildError(f"{cache}: the training data cache is missing or holds other data: "
                          f"run `aedemo train --out {build_dir}` again")
@@ -75,10 +69,7 @@ def run_timelapse(build_dir: Path, progress: Progress | None = None) -> dict:
     twin_scores = Scores(mse(twin, ds.x_test), knn_accuracy(twin.encode(ds.x_train), ds.y_train, z_test, ds.y_test),
                          dead, dead_share(dead, twin.sizes), int(fitted.finetune["best_epoch"]),
                          int(fitted.cfg.epochs))
-    sizes = tuple(metrics.architecture.sizes)
-    pre = Scores(metrics.test_mse, metrics.knn5, tuple(metrics.dead_units),
-                 dead_share(tuple(metrics.dead_units), sizes), metrics.finetune.best_epoch,
-                 len(metrics.finetune.test_mse))
+    pre = pretrained_scores(metrics)
 
     arrays: dict[str, np.ndarray] = {"twin_u": symlog(z_test).astype(np.float32),
                                      "twin_output": np.array(twin.output)}
@@ -97,10 +88,9 @@ def run_timelapse(build_dir: Path, progress: Progress | None = None) -> dict:
     worst = max(worst, *(c["max_abs_diff"] for c in checks.values()))
     for i, (W, b) in enumerate(zip(twin.W, twin.b)):
         arrays[f"twin_W{i}"], arrays[f"twin_b{i}"] = W, b
-    record = Timelapse(pre, twin_scores, tuple(labels), worst)
-    files = {layout.TIMELAPSE: npz_bytes(arrays), layout.TIMELAPSE_JSON: json_bytes(record.to_json())}
-    inputs = {name: manifest.train.files[name] for name in layout.DEPENDS["timelapse"]}
-    layout.switch_in(build_dir, "timelapse", files, inputs)
+    record = Timelapse(twin_scores, tuple(labels), worst, bench_spread(metrics))
+    files = {layout.TIMELAPSE: npz_bytes(arrays), layout.TIMELAPSE_JSON: record.to_bytes()}
+    layout.switch_in(build_dir, "timelapse", files, folder.inputs_of("timelapse"))
     return {"twin_mse": round(twin_scores.test_mse, 4), "twin_knn5": round(twin_scores.knn5, 3),
             "pre_mse": round(pre.test_mse, 4), "pre_knn5": round(pre.knn5, 3),
             "checkpoints": len(labels), "bytes": len(files[layout.TIMELAPSE]),

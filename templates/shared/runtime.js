@@ -354,5 +354,5 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
     }
   }
 
-  return { start, open, NoWebAssembly };
+  return { start, open, unpackModel, NoWebAssembly };
 })();

@@ -8,7 +8,9 @@ const vm = require('node:vm');
 
 const TEMPLATES = path.resolve(__dirname, '..', '..', 'templates');
 
-function load(...files) {
+// `load(['a.js', 'b.js'], {document, ...})`: the same, with extra globals in the context.
+function load(...args) {
+  const [files, extra] = Array.isArray(args[0]) ? [args[0], args[1] || {}] : [args, {}];
   const storage = new Map();
   const window = {
     localStorage: {
@@ -19,7 +21,8 @@ function load(...files) {
   };
   const context = vm.createContext({ window, Math, Number, String, Array, Object, JSON, Map, Set,
     Int32Array, Float32Array, Float64Array, Uint8Array, Uint8ClampedArray, Promise, Infinity, NaN,
-    isFinite, parseInt, parseFloat, Error, TypeError, RangeError, setTimeout, clearTimeout, queueMicrotask });
+    isFinite, parseInt, parseFloat, Error, TypeError, RangeError, setTimeout, clearTimeout, queueMicrotask,
+    ...extra });
   for (const file of files) {
     vm.runInContext(fs.readFileSync(path.join(TEMPLATES, file), 'utf8'), context, { filename: file });
   }

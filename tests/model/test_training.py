@@ -62,7 +62,7 @@ def test_outputs_describe_themselves(small: data.Dataset, tmp_path: Path) -> Non
         assert p["test"].sum() == 200 and p["pca"].shape == (800, 2)
         np.testing.assert_array_equal(p["label"][p["test"]], small.y_test)
         np.testing.assert_allclose(p["u"][p["test"]], symlog(model.encode(small.x_test)), atol=1e-6)
-    assert Metrics.read(tmp_path / "metrics.json") == m
+    assert Metrics.read((tmp_path / "metrics.json").read_bytes(), str(tmp_path / "metrics.json")) == m
     with np.load(tmp_path / "digits.npz") as d:
         np.testing.assert_array_equal(d["x_test"], small.x_test)
         np.testing.assert_array_equal(d["y_test"], small.y_test)

@@ -20,7 +20,7 @@ import struct
 
 import numpy as np
 import pytest
-from pagetools import PIXELS, SIDE, Tab, mnist_reference, shared_tab, to_grey
+from pagetools import PIXELS, SIDE, Tab, clear_marks, mnist_reference, shared_tab, to_grey
 
 pytest_plugins = ["pagetools"]
 pytest.importorskip("playwright.sync_api")   # the browser tests need it
@@ -36,26 +36,16 @@ def shared(request, browser, site):
     yield from shared_tab(browser, site, request.param)
 
 
-@pytest.fixture
-def tab(shared) -> Tab:
-    """The shared page, back to a clean state: no stamps, paths, strip, drawing, overlays, zoom."""
-    reset(shared)
-    return shared
-
-
 def reset(tab: Tab) -> None:
+    """Before each test (the `tab` fixture of tests/conftest.py): no stamps, paths, strip, drawing, overlays, zoom."""
     page = tab.page
-    page.mouse.move(1, 1)
+    clear_marks(tab)
     for selector in ["#grid-toggle", "#drift-toggle"]:
         if page.locator(selector).get_attribute("aria-pressed") == "true":
             page.locator(selector).click()
     for chip in page.locator(".chip").all():
         if chip.get_attribute("aria-pressed") == "false":
             chip.click()
-    if page.locator("#clear").is_enabled():
-        page.locator("#clear").click()
-    if page.locator("#pad").get_attribute("data-empty") != "true":
-        page.locator("#pad-clear").click()
     if tab.js("() => aedemo.plane.view().zoom") != 1:
         page.locator("#plane-canvas").focus()
         page.keyboard.press("0")

@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 import pytest
-from pagetools import SIDE, Site, Tab, mnist_reference, serve, shared_tab, to_grey
+from pagetools import SIDE, Site, Tab, clear_marks, mnist_reference, serve, shared_tab, to_grey
 
 pytest_plugins = ["pagetools"]
 pytest.importorskip("playwright.sync_api")   # the browser tests need it
@@ -35,22 +35,12 @@ def shared(request, browser, site):
     yield from shared_tab(browser, site, request.param, "() => aedemo.story.outside() !== null")
 
 
-@pytest.fixture
-def tab(shared) -> Tab:
-    """The shared page, back to a clean state: nothing the story shows, no stamps, strip, drawing or zoom."""
-    reset(shared)
-    return shared
-
-
 def reset(tab: Tab) -> None:
+    """Before each test (the `tab` fixture of tests/conftest.py): nothing the story shows, no stamps, strip, drawing or zoom."""
     page = tab.page
-    page.mouse.move(1, 1)
     if page.locator("#view-reset").is_visible():
         page.locator("#view-reset").click()
-    if page.locator("#clear").is_enabled():
-        page.locator("#clear").click()
-    if page.locator("#pad").get_attribute("data-empty") != "true":
-        page.locator("#pad-clear").click()
+    clear_marks(tab)
     tab.js("() => { document.activeElement.blur(); window.scrollTo(0, 0); }")
     tab.wait("() => aedemo.pad.settled() && aedemo.plane.view().zoom === 1 && !aedemo.story.state().active"
              " && aedemo.story.state().running === null && document.getElementById('strip').hidden"

@@ -15,7 +15,7 @@ from sitefiles import read_site_config
 
 from builder.model.autoencoder import symlog
 from builder.records import layout
-from builder.records.history import History
+from builder.records.folder import BuildFolder
 from builder.site import modelpack
 
 pytest_plugins = ["pagetools"]
@@ -91,7 +91,7 @@ def test_last_moment_is_the_final_map_and_unrolled_is_the_unrolled_net(tab, site
     needs_build(site)
     open_lapse(tab)
     build = site.build
-    h = History.from_bytes((build / layout.HISTORY).read_bytes(), "history.npz")
+    h = BuildFolder.open(build).history()
     with np.load(build / layout.POINTS) as p:
         final = p["u"][p["test"]][h.rows].astype(np.float32)
     s = settle(tab)
@@ -140,7 +140,7 @@ def test_play_advances_and_stops(tab) -> None:
 def test_hover_decodes_with_the_nearest_checkpoint(tab, site) -> None:
     needs_build(site)
     open_lapse(tab)
-    h = History.from_bytes((site.build / layout.HISTORY).read_bytes(), "history.npz")
+    h = BuildFolder.open(site.build).history()
     tab.js("() => aedemo.lapse.seek(0)")
     settle(tab)
     tab.js("() => aedemo.lapse.hover(0.25, -0.5)")

@@ -22,7 +22,8 @@ from factories import PLATFORM, metrics_dict
 
 from builder.records.files import BuildError
 from builder.records.metrics import Metrics
-from builder.site.card import MAX_SCATTER, _linear_ticks, _log_ticks, card_context, installed_versions
+from builder.records.arrays import Points
+from builder.site.card import MAX_SCATTER, card_context, installed_versions
 from builder.site.render import TEMPLATES, make_environment
 from builder.site.theme import PALETTE
 
@@ -130,7 +131,7 @@ def make_metrics(**kwargs) -> dict:
 
 def ctx(metrics: dict, points: dict, decoder_bytes: int, versions: dict) -> dict:
     """`card_context` of a metrics dict, read through the one validating reader."""
-    return card_context(Metrics.from_json(metrics), points, decoder_bytes, versions)
+    return card_context(Metrics.from_json(metrics), Points(**points), decoder_bytes, versions)
 
 
 def make_points(n_train: int = 400, n_test: int = 300, n_classes: int = 10, seed: int = 3) -> dict:
@@ -454,7 +455,7 @@ def test_many_test_digits_are_sampled_the_same_in_both_plots() -> None:
     assert f"a fixed sample of {MAX_SCATTER:,}" in root.one("table", class_="mc-scores").text()
 
 
-@pytest.mark.parametrize("breakage", ["no finetune", "short val", "best 0", "nan", "no pca", "bad labels"])
+@pytest.mark.parametrize("breakage", ["no finetune", "short val", "best 0", "nan", "no test rows"])
 def test_malformed_inputs_raise_build_error(breakage: str) -> None:
     metrics, points = make_metrics(), make_points()
     if breakage == "no finetune":
@@ -465,21 +466,11 @@ def test_malformed_inputs_raise_build_error(breakage: str) -> None:
         metrics["finetune"]["best_epoch"] = 0
     elif breakage == "nan":
         metrics["finetune"]["test_mse"][2] = float("nan")
-    elif breakage == "no pca":
-        del points["pca"]
     else:
-        points["label"][-1] = 10
+        points["test"][:] = False
     with pytest.raises(BuildError, match="model card|metrics.json: missing or malformed field") as info:
         ctx(metrics, points, 1000, VERSIONS)
     assert "\n" not in str(info.value)
-
-
-def test_ticks() -> None:
-    assert [v for v, _ in _linear_ticks(0.031, 0.0575)] == [0.035, 0.04, 0.045, 0.05, 0.055]
-    assert [s for _, s in _linear_ticks(0.031, 0.0575)] == ["0.035", "0.040", "0.045", "0.050", "0.055"]
-    assert [v for v, _ in _linear_ticks(-3.2, 7.9)] == [-2.5, 0.0, 2.5, 5.0, 7.5]
-    assert [s for _, s in _log_ticks(0.009, 1.05)] == ["0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1"]
-    assert [s for _, s in _log_ticks(1e-5, 2.0)] == ["1e-05", "0.0001", "0.001", "0.01", "0.1", "1"]
 
 
 def test_installed_versions() -> None:

@@ -26,7 +26,8 @@ from builder.records import layout
 from builder.records.files import BuildError, json_bytes, npz_bytes
 from builder.site import modelpack
 from builder.site.page_scripts import HEAD, SCRIPTS
-from builder.site.render import MAX_DIGITS, _digits_payload, render_site
+from builder.site.payloads import MAX_DIGITS, digits_payload
+from builder.site.render import render_site
 from builder.site.theme import PALETTE
 from builder.stages.export import export_models
 from builder.stages.findings import run_findings
@@ -174,7 +175,7 @@ def test_digits_are_capped_and_exact_up_to_256_grey_levels(tmp_path):
     u = rng.standard_normal((m, 2)).astype(np.float32)
     test = np.ones(m, bool)
     x = np.round(rng.random((m, 784)), 3).astype(np.float32)   # 1,001 levels: more than a byte holds
-    payload = _digits_payload(x, label, u, label, test, tmp_path)
+    payload = digits_payload(x, label, u, label, test, tmp_path)
     assert payload["n"] == MAX_DIGITS and payload["of"] == m and payload["exact"] is False
     (tmp_path / "index.html").write_text(
         '<script type="application/json" id="aedemo-config">{"files": {"digits": "d.js"}}</script>')
@@ -185,10 +186,10 @@ def test_digits_are_capped_and_exact_up_to_256_grey_levels(tmp_path):
     assert rows == sorted(rows) and len(set(rows)) == MAX_DIGITS
     assert np.array_equal(got["labels"], label[rows])
     assert np.abs(got["images"] - x[rows]).max() <= 0.5 / 255 + 1e-7
-    assert _digits_payload(x, label, u, label, test, tmp_path) == payload, "deterministic"
+    assert digits_payload(x, label, u, label, test, tmp_path) == payload, "deterministic"
 
     few = np.round(x[:50] * 255) / 255                          # at most 256 levels: exact
-    small = _digits_payload(few.astype(np.float32), label[:50], u[:50], label[:50], test[:50], tmp_path)
+    small = digits_payload(few.astype(np.float32), label[:50], u[:50], label[:50], test[:50], tmp_path)
     assert small["n"] == 50 and small["exact"] is True
 
 

@@ -21,16 +21,16 @@ from sitefiles import read_site_config, read_site_data, read_site_model
 from builder.cli import main
 from builder.model.autoencoder import Autoencoder
 from builder.records import layout
+from builder.records.folder import BuildFolder
 from builder.records.compress import Compression
 from builder.records.files import BuildError, json_bytes
-from builder.records.metrics import Metrics
 from builder.site.render import render_site
 from builder.stages.compress import CompressConfig, compress, noisy, pca_reconstruct
 from builder.model.reference import reference_decode_code, reference_encode_code
 
 
 def _result(build: Path) -> Compression:
-    return Compression.read(build / layout.COMPRESS, (build / layout.COMPRESS).read_bytes())
+    return BuildFolder.open(build).compression()
 
 
 def _session(data: bytes) -> ort.InferenceSession:
@@ -64,7 +64,7 @@ def test_the_stage_writes_its_set_and_records_its_inputs(compressed_build):
 
 def test_compress_json_holds_the_figures_and_follows_the_2d_training(compressed_build):
     c = _result(compressed_build)
-    metrics = Metrics.read(compressed_build / layout.METRICS)
+    metrics = BuildFolder.open(compressed_build).metrics()
     assert c.sizes == CompressConfig().sizes and c.code_bytes == {"ae2": 8, "ae30": 120, "pca2": 8, "pca30": 120,
                                                                  "pixels": 784}
     assert c.train["seed"] == metrics.config["seed"] and c.train["epochs"] == metrics.config["epochs"]
@@ -102,7 +102,7 @@ def test_pca30_is_orthonormal_and_begins_with_pca2(compressed_build):
     assert np.abs(gram - np.eye(30)).max() < 1e-5
     x = _test_images(compressed_build)
     rec = pca_reconstruct(mean, comp[:2], x)
-    assert np.mean((rec - x) ** 2) == pytest.approx(Metrics.read(compressed_build / layout.METRICS).pca2.test_mse,
+    assert np.mean((rec - x) ** 2) == pytest.approx(BuildFolder.open(compressed_build).metrics().pca2.test_mse,
                                                     rel=1e-6)
 
 

@@ -14,22 +14,22 @@ from conftest import NODE_MODULES
 from builder.model.autoencoder import symlog
 from builder.model.training import QUICK, TrainConfig, fit
 from builder.records import layout
+from builder.records.folder import BuildFolder
 from builder.records.files import BuildError
 from builder.records.history import LEVELS, PHASES, History, checkpoint_epochs, dequantise, quantise
-from builder.records.metrics import Metrics
-from builder.records.timelapse import Scores, Timelapse, read_twin
+from builder.records.timelapse import Scores, pretrained_scores
 from builder.site.story import pretraining_sentence, within_spread
 from builder.stages.export import FAR, NEAR, TOLERANCE, probe_codes, reference_decode, reference_layers, run, session
 from builder.stages.timelapse import twin_config
 
 
 def history_of(build: Path) -> History:
-    return History.from_bytes((build / layout.HISTORY).read_bytes(), build / layout.HISTORY)
+    return BuildFolder.open(build).history()
 
 
 def test_moments_run_through_the_whole_training(quick_build: Path) -> None:
     h = history_of(quick_build)
-    m = Metrics.read(quick_build / layout.METRICS)
+    m = BuildFolder.open(quick_build).metrics()
     phases = [PHASES[p] for p in h.phase]
     R, E = m.config["rbm_epochs"], m.config["epochs"]
     assert phases == ["rbm"] * R + ["unrolled"] + ["finetune"] * E + ["kept"]
@@ -42,7 +42,7 @@ def test_moments_run_through_the_whole_training(quick_build: Path) -> None:
 
 def test_snapshots_recomputed_from_the_checkpoints_reproduce_the_stored_codes(quick_build: Path, mnist) -> None:
     h = history_of(quick_build)
-    m = Metrics.read(quick_build / layout.METRICS)
+    m = BuildFolder.open(quick_build).metrics()
     labels = [h.label(int(k)) for k in h.checkpoint]
     assert labels[0] == "unrolled" and f"fine-tuning epoch {m.finetune.best_epoch}" in labels
     x = mnist.x_test[h.rows]
@@ -75,7 +75,7 @@ def test_checkpoint_epochs_are_log_spaced() -> None:
 
 def test_recording_does_not_change_the_model(quick_build: Path, mnist) -> None:
     """The recorder only reads: a fit without it gives the same weights."""
-    m = Metrics.read(quick_build / layout.METRICS)
+    m = BuildFolder.open(quick_build).metrics()
     plain = fit(mnist, dataclasses.replace(TrainConfig(**QUICK), seed=m.config["seed"]))
     with np.load(quick_build / layout.WEIGHTS) as w:
         assert all(np.array_equal(w[f"W{i}"], plain.model.W[i]) for i in range(len(plain.model.W)))
@@ -83,7 +83,8 @@ def test_recording_does_not_change_the_model(quick_build: Path, mnist) -> None:
 
 def test_checkpoint_and_twin_onnx_pass_parity(quick_build: Path) -> None:
     h = history_of(quick_build)
-    twin_u, twin, models = read_twin((quick_build / layout.TIMELAPSE).read_bytes(), "timelapse.npz")
+    t = BuildFolder.open(quick_build).twin()
+    twin, models = t.model, t.decoders
     assert sorted(models) == [f"checkpoint{j}" for j in range(len(h.weights))] + ["twin_decoder"]
     u = np.concatenate([probe_codes(NEAR, 21), probe_codes(FAR, 11)])
     nets = [*zip([f"checkpoint{j}" for j in range(len(h.weights))], h.weights), ("twin_decoder", twin)]
@@ -95,16 +96,17 @@ def test_checkpoint_and_twin_onnx_pass_parity(quick_build: Path) -> None:
 
 
 def test_the_twin_is_the_same_net_from_random_init(quick_build: Path, mnist) -> None:
-    m = Metrics.read(quick_build / layout.METRICS)
+    m = BuildFolder.open(quick_build).metrics()
     cfg = twin_config(m)
     assert not cfg.pretrain and cfg.epochs == m.config["epochs"] and cfg.seed == m.config["seed"]
     assert dataclasses.replace(cfg, pretrain=True) == dataclasses.replace(TrainConfig(**QUICK), seed=cfg.seed, epochs=cfg.epochs)
-    twin_u, twin, _ = read_twin((quick_build / layout.TIMELAPSE).read_bytes(), "timelapse.npz")
+    t = BuildFolder.open(quick_build).twin()
+    twin_u, twin = t.u, t.model
     again = fit(mnist, cfg).model
     assert all(np.array_equal(a, b) for a, b in zip(again.W, twin.W))
     assert np.array_equal(twin_u, symlog(twin.encode(mnist.x_test)).astype(np.float32))
-    rec = Timelapse.read((quick_build / layout.TIMELAPSE_JSON).read_bytes(), "timelapse.json")
-    assert rec.pretrained.test_mse == m.test_mse and rec.twin.epochs == m.config["epochs"]
+    rec = BuildFolder.open(quick_build).timelapse()
+    assert rec.twin.epochs == m.config["epochs"] and pretrained_scores(m).test_mse == m.test_mse
     assert 0 <= rec.twin.dead_share <= 1 and rec.max_abs_diff <= TOLERANCE
 
 
@@ -157,7 +159,7 @@ def test_the_page_cites_the_bench_spread_of_its_own_config_only(quick_build: Pat
     from bench.common import spread
     from builder.records.timelapse import bench_spread
 
-    m = Metrics.read(quick_build / layout.METRICS)
+    m = BuildFolder.open(quick_build).metrics()
     pre = [{"test_mse": 0.046 + 0.001 * i, "knn5": 0.60 + 0.01 * i} for i in range(3)]
     rand = [{"test_mse": 0.052 + 0.0005 * i, "knn5": 0.52 - 0.01 * i} for i in range(3)]
     methods = {"numpy_pretrain": {"test_mse": spread(r["test_mse"] for r in pre), "knn5": spread(r["knn5"] for r in pre)},
@@ -168,9 +170,9 @@ def test_the_page_cites_the_bench_spread_of_its_own_config_only(quick_build: Pat
     path = tmp_path / "pretraining.json"
     path.write_text(json.dumps(pretraining_record(res)))
     got = bench_spread(m, path)
-    assert got is not None and got["n"] == 3 and got["date"] == "2026-12-02"
-    rec = Timelapse.read((quick_build / layout.TIMELAPSE_JSON).read_bytes(), "timelapse.json")
-    sentence = pretraining_sentence(rec.pretrained, rec.twin, got)
+    assert got is not None and got.n == 3 and got.date == "2026-12-02"
+    rec = BuildFolder.open(quick_build).timelapse()
+    sentence = pretraining_sentence(pretrained_scores(m), rec.twin, dataclasses.asdict(got))
     assert "spread of 3 seeds measured by make bench on 2026-12-02" in sentence
     assert "both beyond that spread" in sentence     # the made-up nets differ by far more than their seeds
     other = dataclasses.replace(m, config={**m.config, "epochs": m.config["epochs"] + 1})

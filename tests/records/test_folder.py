@@ -32,7 +32,7 @@ def test_records_are_the_files_as_written(fake: Path) -> None:
     assert folder.decoder().data == (fake / layout.DECODER).read_bytes()
     assert (folder.decoder().n_in, folder.decoder().n_out, folder.encoder().n_in) == (2, 784, 784)
     assert folder.weights().model.sizes[-1] == 2
-    assert set(folder.findings().parts) >= {"split", "transitions", "roundtrip"}
+    assert folder.findings().to_bytes() == (fake / layout.FINDINGS).read_bytes()
     assert folder.inputs_of("findings") == {n: folder.manifest.train.files[n] for n in layout.DEPENDS["findings"]}
     assert folder.metrics() is folder.metrics(), "read once"
 

@@ -179,17 +179,23 @@ def real_site_root(page: str = "index.html") -> Path:
     return root
 
 
-@pytest.fixture(scope="session", params=["quick", "real"])
-def site(request, tmp_path_factory):
+def served_site(request, tmp_path_factory, build: str, page: str = "index.html"):
+    """A served site for a fixture parametrised "quick" (rendered from the `build` fixture's
+    folder) or "real" (the `make site` output holding `page`); a generator: yields the Site."""
     if request.param == "real":
-        root = real_site_root()
+        root = real_site_root(page)
         server, origin = serve(root)
         s = Site(root=root, origin=origin)
     else:
-        s, server = rendered_site(request.getfixturevalue("quick_build"), tmp_path_factory.mktemp("site"))
+        s, server = rendered_site(request.getfixturevalue(build), tmp_path_factory.mktemp(build))
     yield s
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session", params=["quick", "real"])
+def site(request, tmp_path_factory):
+    yield from served_site(request, tmp_path_factory, "quick_build")
 
 
 # ---------------------------------------------------------------------------- browser
@@ -221,6 +227,17 @@ document.addEventListener('securitypolicyviolation',
   (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
 """
 
+# Every text the toast showed, in order: a notice stays a few seconds, and on a loaded machine
+# the page can take longer than that to reach the point a test waits for first.
+TOAST_LOG = """
+window.__toasts = [];
+new MutationObserver(() => {
+  const t = document.getElementById('toast');
+  if (!t || t.hidden) { window.__toastShown = null; return; }
+  if (t.textContent !== window.__toastShown) window.__toasts.push(window.__toastShown = t.textContent);
+}).observe(document, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['hidden'] });
+"""
+
 
 class Tab:
     """A page in its own browser context, with a fence around the network."""
@@ -236,6 +253,7 @@ class Tab:
         self.context.route("**/*", functools.partial(self._route, route))
         self.context.on("request", self._on_request)
         self.context.add_init_script(CSP_WATCH)
+        self.context.add_init_script(TOAST_LOG)
         if tools_open:
             self.context.add_init_script(TOOLS_OPEN)
         if init_script:
@@ -277,6 +295,13 @@ class Tab:
 
     def wait(self, predicate: str, arg=None) -> None:
         self.page.wait_for_function(predicate, arg=arg)
+
+    def wait_toast(self, text: str) -> str:
+        """Until the toast has shown a notice holding `text` since this page loaded (or since
+        the last notice this returned); returns that notice in full."""
+        return self.page.wait_for_function(
+            "s => { const i = window.__toasts.findIndex(t => t.includes(s));"
+            " return i >= 0 && window.__toasts.splice(0, i + 1)[i]; }", arg=text).json_value()
 
     def wait_first_image(self) -> None:
         self.wait("() => window.aedemo && aedemo.timings.firstImage !== undefined")
@@ -394,6 +419,9 @@ def clear_marks(tab: "Tab") -> None:
     """The pointer off the plane, no stamps, an empty pad: what every shared page's reset starts with."""
     page = tab.page
     page.mouse.move(1, 1)
+    # a stamp still decoding would land after the clear and be kept (and could overwrite
+    # what the next test stores)
+    tab.wait("() => aedemo.plane.pending() === 0")
     if page.locator("#clear").is_enabled():
         page.locator("#clear").click()
     if page.locator("#pad").get_attribute("data-empty") != "true":

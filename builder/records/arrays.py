@@ -30,22 +30,26 @@ import numpy as np
 
 from builder.records.files import BuildError
 
-PIXELS = 28 * 28
+SIDE = 28  # every record's images are SIDE × SIDE grey
+PIXELS = SIDE * SIDE
 MAX_ELEMENTS = 1 << 26  # per array; the largest record (70,000 images × 784) holds 55 M
 
 
-def read_npz(data: bytes, where: str, names: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """The arrays `names` of an `.npz` archive's bytes, each checked before allocation;
-    `BuildError` naming `where` for anything that is not such an archive."""
+def read_npz(data: bytes, where: str, names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    """The arrays `names` (None: every array it holds) of an `.npz` archive's bytes, each
+    checked before allocation; `BuildError` naming `where` for anything that is not such
+    an archive."""
+    what = "arrays " + ", ".join(names) if names is not None else "its arrays"
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
+            if names is None:
+                names = tuple(sorted(n[:-4] for n in z.namelist() if n.endswith(".npy")))
             out = {}
             for name in names:
                 try:
                     info = z.getinfo(f"{name}.npy")
                 except KeyError:
-                    raise BuildError(f"{where}: cannot read arrays {', '.join(names)} "
-                                     f"(no array {name!r})") from None
+                    raise BuildError(f"{where}: cannot read {what} (no array {name!r})") from None
                 with z.open(info) as member:
                     out[name] = _read_member(member, info.file_size, f"{where}: {name}")
             return out
@@ -53,7 +57,7 @@ def read_npz(data: bytes, where: str, names: tuple[str, ...]) -> dict[str, np.nd
         raise
     except (zipfile.BadZipFile, zlib.error, NotImplementedError, ValueError, OSError, EOFError,
             RuntimeError) as e:
-        raise BuildError(f"{where}: cannot read arrays {', '.join(names)} ({type(e).__name__}: {e})") from None
+        raise BuildError(f"{where}: cannot read {what} ({type(e).__name__}: {e})") from None
 
 
 def _read_member(member, size: int, where: str) -> np.ndarray:

@@ -20,6 +20,8 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
+
 from builder.records import layout
 from builder.records.arrays import PIXELS, PcaBasis, Points, TestImages, Units
 from builder.records.compress import Compression
@@ -101,8 +103,6 @@ class BuildFolder:
         """`digits.npz`, the same test split as the points' test rows."""
         t: TestImages = self._record(layout.DIGITS, TestImages.read)
         p = self.points()
-        import numpy as np
-
         if len(t.x) != int(p.test.sum()) or not np.array_equal(p.label[p.test], t.y):
             raise BuildError(f"{self.where(layout.DIGITS)} does not match {layout.POINTS} (test split): "
                              f"run `aedemo train`")

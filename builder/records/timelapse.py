@@ -6,7 +6,6 @@ bench record they take the spread from (`bench_spread`, `bench/pretraining.json`
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,22 +151,18 @@ class Twin:
 
     @classmethod
     def read(cls, data: bytes, where: str) -> "Twin":
-        import zipfile
-
         bad = lambda why: BuildError(f"{where}: not an aedemo time-lapse ({why}): run `aedemo timelapse`")  # noqa: E731
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
-                names = tuple(sorted(n[:-4] for n in z.namelist() if n.endswith(".npy")))
-        except (zipfile.BadZipFile, OSError, ValueError) as e:
-            raise bad(e) from None
-        f = read_npz(data, where, names)
-        n = sum(1 for k in names if k.startswith("twin_W"))
+            f = read_npz(data, where)   # every array, each header checked before it is read
+        except BuildError as e:
+            raise bad(str(e).removeprefix(f"{where}: ")) from None
+        n = sum(1 for k in f if k.startswith("twin_W"))
         try:
             twin = Autoencoder([f[f"twin_W{i}"] for i in range(n)], [f[f"twin_b{i}"] for i in range(n)],
                                str(f["twin_output"]))
         except (KeyError, ValueError, TypeError) as e:
             raise bad(e) from None
-        models = {k: f[k].tobytes() for k in names if k.startswith("checkpoint") or k == "twin_decoder"}
+        models = {k: v.tobytes() for k, v in f.items() if k.startswith("checkpoint") or k == "twin_decoder"}
         u = f.get("twin_u")
         if u is None or u.ndim != 2 or u.shape[1] != 2 or not np.all(np.isfinite(u)) or "twin_decoder" not in models:
             raise bad("twin_u must be finite (n, 2), with a twin_decoder")

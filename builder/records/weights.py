@@ -3,8 +3,6 @@ needs, written by train (`Autoencoder.to_bytes`) and read through `Weights.read`
 
 from __future__ import annotations
 
-import io
-import zipfile
 from dataclasses import dataclass
 
 from builder.model.autoencoder import Autoencoder
@@ -22,18 +20,17 @@ class Weights:
     @classmethod
     def read(cls, data: bytes, where: str) -> "Weights":
         """The one validating reader: any problem of the archive is one `BuildError` naming `where`."""
+        bad = lambda why: BuildError(f"{where}: not an aedemo weights file ({why})")  # noqa: E731
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
-                names = tuple(n[:-4] for n in z.namelist() if n.endswith(".npy"))
-        except (zipfile.BadZipFile, OSError, ValueError) as e:
-            raise BuildError(f"{where}: not an aedemo weights file ({type(e).__name__}: {e})") from None
-        f = read_npz(data, where, names)  # each array's header checked before it is read
-        n = sum(1 for k in names if k.startswith("W"))
+            f = read_npz(data, where)  # every array, each header checked before it is read
+        except BuildError as e:
+            raise bad(str(e).removeprefix(f"{where}: ")) from None
+        n = sum(1 for k in f if k.startswith("W"))
         try:
             model = Autoencoder([f[f"W{i}"] for i in range(n)], [f[f"b{i}"] for i in range(n)], str(f["output"]))
-            meta = {k[5:]: f[k].item() for k in names if k.startswith("meta_")}
+            meta = {k[5:]: v.item() for k, v in f.items() if k.startswith("meta_")}
         except (ValueError, TypeError, KeyError) as e:
-            raise BuildError(f"{where}: not an aedemo weights file ({type(e).__name__}: {e})") from None
+            raise bad(f"{type(e).__name__}: {e}") from None
         return cls(model, meta)
 
     def with_code(self, size: int, where: str) -> "Weights":

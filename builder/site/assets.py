@@ -13,18 +13,16 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-import re
 from pathlib import Path
 
 import jinja2
 
-from builder.records.files import BuildError, parse_json
+from builder.records.files import BuildError, package_version
 from builder.site import modelpack, offline
 from builder.site.page_scripts import BOOT, COMPRESSION_SCRIPTS, HEAD, LAZY, SCRIPTS, STYLE_SHEETS
 from builder.site.theme import COLOURS, PALETTE
 
 ORT_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
-VERSION = re.compile(r"[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}(-[0-9A-Za-z.]{1,40})?")  # npm's semver, plainly
 
 
 def add_hashed(out: dict[str, bytes], stem: str, suffix: str, data: bytes) -> str:
@@ -55,15 +53,12 @@ def read_file(path: Path) -> bytes:
 
 
 def read_ort(package: Path) -> tuple[str, list[bytes]]:
-    """onnxruntime-web's version (checked against `VERSION`: it becomes a folder name and
+    """onnxruntime-web's version (checked by `records.files.package_version`: it becomes a folder name and
     text on the page) and the bytes of `ORT_FILES`, from `node_modules/onnxruntime-web`."""
     pkg = package / "package.json"
     if not pkg.is_file():
         raise BuildError(f"{pkg} not found — run `npm ci`")
-    obj = parse_json(read_file(pkg), str(pkg))
-    version = obj.get("version") if isinstance(obj, dict) else None
-    if not isinstance(version, str) or not VERSION.fullmatch(version):
-        raise BuildError(f"{pkg}: expected a version like 1.30.0, got {str(version)[:40]!r} — run `npm ci`")
+    version = package_version(read_file(pkg), str(pkg))
     files = []
     for name in ORT_FILES:
         path = package / "dist" / name

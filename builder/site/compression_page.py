@@ -19,7 +19,7 @@ from typing import Any
 
 import jinja2
 
-from builder.records.arrays import PIXELS, Points, TestImages
+from builder.records.arrays import PIXELS, SIDE, Points, TestImages
 from builder.records.compress import Compression
 from builder.records.files import BuildError
 from builder.records.folder import BuildFolder
@@ -34,7 +34,6 @@ from builder.site.theme import COLOURS, PALETTE
 
 SAMPLES = 100       # real test images shipped with the compression page
 CODE30 = 30         # the compression page's wider code
-IMAGE_SIDE = 28
 
 # key in compress.json's denoising curves, legend name, palette index, dash pattern
 SERIES = (
@@ -160,8 +159,7 @@ def read_compression(folder: BuildFolder, metrics: Metrics, images: TestImages, 
     decoder, encoder = folder.code_models(n)
     return CompressionParts(
         result=result, decoder30=decoder, encoder30=encoder, pca=pca_payload(folder.pca()),
-        samples=digits_payload(images.x, images.y, points.u, points.label, points.test,
-                               folder.where("digits.npz"), limit=SAMPLES),
+        samples=digits_payload(images.x, images.y, points.u[points.test], limit=SAMPLES),
         context=compression_context(result, story.words(metrics.data.name), metrics.data.n_test),
     )
 
@@ -198,7 +196,7 @@ def render_compression(env: jinja2.Environment, out: dict[str, bytes], shared: d
         "classes": classes,
         "theme": COLOURS,
         "words": words,
-        "side": IMAGE_SIDE,
+        "side": SIDE,
         "codeLo": list(result.code_lo),
         "codeHi": list(result.code_hi),
         "noiseSeed": result.noise_seed,

@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 
+from builder.records.arrays import SIDE
 from builder.records.folder import BuildFolder
 from builder.records.metrics import Metrics
 from builder.records.onnxfile import OnnxModel
@@ -27,7 +28,6 @@ from builder.site.story import plural, story_of_record, with_article
 from builder.site.theme import COLOURS, PALETTE, UNIT_NAMES
 from builder.site.timelapse_section import TimelapseSection, read_timelapse, timelapse_files
 
-IMAGE_SIDE = 28
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def read_demo(folder: BuildFolder, versions: dict[str, str]) -> Demo:
     return Demo(
         metrics=metrics, classes=classes,
         points=points_payload(u, label),
-        digits=digits_payload(images.x, images.y, u, label, test, folder.where("digits.npz")),
+        digits=digits_payload(images.x, images.y, u[test]),
         units=units_payload(folder.units()),
         decoder=decoder, encoder=encoder,
         story=story_of_record(folder.findings(), classes, metrics.data.name, images.x,
@@ -112,7 +112,7 @@ def render_decoder(env: jinja2.Environment, out: dict[str, bytes], shared: dict,
         "encoderInput": demo.encoder.input,
         "encoderOutput": demo.encoder.output,
         "modelHash": hashlib.sha256(demo.decoder.data + demo.encoder.data).hexdigest()[:16],
-        "side": IMAGE_SIDE,
+        "side": SIDE,
         "ortVersion": ort_version,
         "lazy": lazy,
         "realGap": round(demo.real_gap, 4),

@@ -43,21 +43,17 @@ def points_payload(u: np.ndarray, label: np.ndarray) -> dict:
     }
 
 
-def digits_payload(x_test: np.ndarray, y_test: np.ndarray, u: np.ndarray, label: np.ndarray,
-                   test: np.ndarray, where: object, limit: int = MAX_DIGITS) -> dict:
+def digits_payload(x_test: np.ndarray, y_test: np.ndarray, u_test: np.ndarray, limit: int = MAX_DIGITS) -> dict:
     """The real digits the page shows: at most `limit` test images with their codes.
 
-    `x_test` (m, 784), `y_test` (m,) are the test split; `u` (n, 2), `label` (n,), `test`
-    (n,) the points, whose test rows are the test split in the same order. With more
-    than `limit` test images a fixed random subset (in their order) is shipped.
+    `x_test` (m, 784), `y_test` (m,) are the test split, `u_test` (m, 2) their codes (the
+    points' test rows, in the same order: `BuildFolder.test_images` checks that they are).
+    With more than `limit` test images a fixed random subset (in their order) is shipped.
 
     Images go as uint8 indices into `palette` (float32, at most 256 grey levels): exact
     when the data has at most 256 distinct levels (MNIST has 256), else levels rounded
     to k/255. The index bytes are gzipped (mtime 0). Codes are the points' float32 `u`.
     """
-    u_test, label_test = u[test], label[test]
-    if len(u_test) != len(x_test) or not np.array_equal(label_test, y_test):
-        raise BuildError(f"{where} does not match points.npz (test split): run `aedemo train`")
     m = len(x_test)
     keep = np.arange(m) if m <= limit else np.sort(np.random.default_rng(0).choice(m, limit, replace=False))
     x = x_test[keep]
@@ -74,7 +70,7 @@ def digits_payload(x_test: np.ndarray, y_test: np.ndarray, u: np.ndarray, label:
         "palette": base64.b64encode(np.asarray(palette, "<f4").tobytes()).decode(),
         "images": base64.b64encode(packed).decode(),
         "codes": base64.b64encode(u_test[keep].astype("<f4").tobytes()).decode(),
-        "labels": base64.b64encode(label_test[keep].astype(np.uint8).tobytes()).decode(),
+        "labels": base64.b64encode(y_test[keep].astype(np.uint8).tobytes()).decode(),
     }
 
 

@@ -19,7 +19,7 @@
 (() => {
   const lib = window.AEDEMO_LIB;
   const $ = (id) => document.getElementById(id);
-  const config = JSON.parse($('aedemo-config').textContent);
+  const { config } = window.AEDEMO_BOOT;   // parsed by boot.js
   const { side, words } = config;
   const PIXELS = side * side;
   const rt = lib.runtime.open(config, ['encoder', 'decoder', 'encoder30', 'decoder30']);

@@ -15,7 +15,8 @@
  *   aedemo.link()                the link to the current cursor and stamps
  *   aedemo.version, .timings, .stats   onnxruntime-web's version, page timings (ms), model calls
  *   aedemo.plane                 the plane (for tests and tools): toPlane, toScreen, cursor(),
- *                                stamps(), dpr(), view(), tiles(), drift(), paths(), marker(),
+ *                                stamps(), pending() (stamps still decoding), dpr(), view(),
+ *                                tiles(), drift(), paths(), marker(),
  *                                selected(), strip(), dimmed() (the classes the story dims),
  *                                rings(), trail() (the story's marks, plane points), trailLabels()
  *                                (the trail's labels: a shift's pixels, or null),
@@ -65,6 +66,7 @@
         toScreen: view.toScreen,
         cursor: () => copy(input.cursor()),
         stamps: () => stamps.placed().map(({ u1, u2, x, y, size, selected }) => ({ u1, u2, x, y, size, selected })),
+        pending: stamps.pending,
         dpr: () => view.dpr,
         view: () => ({ scale: view.scale, ox: view.ox, oy: view.oy, version: view.version, zoom: view.zoom() }),
         tiles: overlays.tiles,

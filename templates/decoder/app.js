@@ -22,7 +22,7 @@
 
 (() => {
   const lib = window.AEDEMO_LIB;
-  const config = JSON.parse(document.getElementById('aedemo-config').textContent);
+  const { config } = window.AEDEMO_BOOT;   // parsed by boot.js
   const { theme, words } = config;
   const SIDE = config.side;
 

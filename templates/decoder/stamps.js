@@ -31,6 +31,7 @@
     const paths = [];            // encode→decode paths: [[u1, u2], ...]
     let selected = null;         // a stamp object, 'marker', or null
     let adding = 0;              // stamps decoding, not yet on the plane
+    let generation = 0;          // Clear and a restore void the stamps still decoding
     let iterating = false;
 
     /** The one place the selection changes. */
@@ -96,9 +97,10 @@
       }
       let cancelled = false;
       let stamp = null;
+      const made = generation;
       adding += 1;
       const added = rt.decode(at[0], at[1]).then((values) => {
-        if (cancelled) return null;
+        if (cancelled || made !== generation) return null;
         if (stamps.length >= MAX_STAMPS) {      // a link's stamps came in meanwhile
           notice(FULL);
           return null;
@@ -138,6 +140,7 @@
 
     /** Replace the stamps with those at `list` ([[u1, u2], ...]): one batched decode. */
     async function restore(list, keep) {
+      generation += 1;
       const values = await rt.decodeBatch(Float32Array.from(list.flat()));
       stamps.length = 0;
       list.forEach((p, i) => stamps.push(makeStamp(f32(p), values.subarray(i * PIXELS, (i + 1) * PIXELS))));
@@ -145,8 +148,9 @@
       stampsChanged(keep);
     }
 
-    /** Remove the stamps and paths; the drawing's marker stays selected if it was. */
+    /** Remove the stamps (those still decoding never land) and paths; the drawing's marker stays selected if it was. */
     function clear() {
+      generation += 1;
       stamps.length = 0;
       paths.length = 0;
       pathsChanged();
@@ -181,6 +185,7 @@
       selected: () => selected,
       selectedPoint,
       count: () => stamps.length,
+      pending: () => adding,
       pathCount: () => paths.length,
       iterating: () => iterating,
       points: () => stamps.map((s) => [s.u1, s.u2]),

@@ -16,7 +16,8 @@
  * response, read and dropped), for the progress indicator (progress.js); `wasmDone` turns
  * true when the last has come; `started` is when the runtime's downloads began (ms).
  *
- * Owns: window.AEDEMO_BOOT. May touch: the <link> elements it adds to <head>.
+ * Owns: window.AEDEMO_BOOT (with `config`, the page config parsed once for every script).
+ * May touch: the <link> elements it adds to <head>.
  */
 'use strict';
 
@@ -35,7 +36,7 @@
     return link;
   }
 
-  const boot = (window.AEDEMO_BOOT = { go: null, started: null, wasm: null, wasmBytes: 0, wasmDone: false });
+  const boot = (window.AEDEMO_BOOT = { config, go: null, started: null, wasm: null, wasmBytes: 0, wasmDone: false });
 
   // The runtime's downloads: onnxruntime-web's script, glue and WebAssembly, the models.
   function startRuntime() {

@@ -353,7 +353,7 @@ export default (options = {}) => factory({ ...options, instantiateWasm(imports, 
   const script = document.currentScript;
   if (script && script.hasAttribute('data-start')) {
     try {
-      start(JSON.parse(document.getElementById('aedemo-config').textContent));
+      start(window.AEDEMO_BOOT.config);   // parsed by boot.js
     } catch {
       started = null;   // app.js starts again and reports what failed
     }

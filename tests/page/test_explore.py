@@ -549,6 +549,27 @@ def test_copy_link_round_trips_cursor_and_stamps(tab, browser, site):
     tab.assert_clean()
 
 
+def test_clear_voids_a_stamp_still_decoding(tab, site):
+    # one stamp on the plane, so Clear is there; then Enter and Clear in one go: the second
+    # stamp is still decoding when Clear is pressed, and must not land after it
+    tab.page.locator("#plane-canvas").focus()
+    tab.page.keyboard.press("Enter")
+    tab.wait_stamps(1)
+    pending = tab.js("""() => {
+      document.getElementById('plane-canvas').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+      const n = aedemo.plane.pending();
+      document.getElementById('clear').click();
+      return n;
+    }""")
+    assert pending == 1
+    tab.wait("() => aedemo.plane.pending() === 0")
+    tab.frames(3)
+    assert tab.stamps() == []
+    key = f"aedemo:{site.config['modelHash']}:stamps"
+    assert tab.js("k => localStorage.getItem(k)", key) is None   # nothing kept
+    tab.assert_clean()
+
+
 def test_stamps_persist_across_reloads_for_the_same_model_only(tab, site):
     stamps, _ = _make_state(tab)
     key = f"aedemo:{site.config['modelHash']}:stamps"
@@ -597,13 +618,6 @@ def _text(u: list[float]) -> str:
     return f"{u[0]!r},{u[1]!r}"
 
 
-def _wait_toast(tab: Tab, text: str) -> str:
-    """Until the toast shows `text` (in full, or as part of it); returns what it shows."""
-    tab.wait("s => { const t = document.getElementById('toast'); return !t.hidden && t.textContent.includes(s); }",
-             text)
-    return tab.page.locator("#toast").inner_text()
-
-
 def _grid_points(site, n: int) -> list[list[float]]:
     """n distinct float32 points spread over the points' box."""
     lo, hi, _ = _points_box(site)
@@ -622,19 +636,20 @@ def test_a_link_with_unreadable_entries_restores_the_others_and_says_so(tab, sit
     tab.js("h => { location.hash = h; }", "#stamps=" + ";".join(texts))
     tab.wait_stamps(3)
     assert [[s["u1"], s["u2"]] for s in tab.stamps()] == good
-    shown = _wait_toast(tab, "6 of the link's 9 stamps could not be read and were left out.")
+    shown = tab.wait_toast("6 of the link's 9 stamps could not be read and were left out.")
     print(f"\nnotice: {shown}")
 
     # an unreadable position is said too; the stamps that could be read still come
     tab.js("h => { location.hash = h; }", "#at=0.5,x&stamps=" + _text(good[0]))
     tab.wait_stamps(1)
-    assert _wait_toast(tab, "The link's position could not be read.") == "The link's position could not be read."
+    assert tab.wait_toast("The link's position could not be read.") == "The link's position could not be read."
     # a link that holds nothing unreadable says nothing
     tab.js("() => { document.getElementById('toast').hidden = true; }")
     tab.js("h => { location.hash = h; }", f"#at={_text(good[1])}&stamps={_text(good[0])};{_text(good[1])}")
     tab.wait_stamps(2)
     tab.wait_preview(tuple(good[1]))
     assert tab.page.locator("#toast").is_hidden()
+    assert tab.js("() => window.__toasts") == []
     tab.assert_clean()
 
 
@@ -646,10 +661,10 @@ def test_a_link_over_the_cap_restores_the_first_ones_and_says_so(tab, browser, s
         other.wait_first_image()
         other.wait_stamps(MAX_STAMPS)
         assert [[s["u1"], s["u2"]] for s in other.stamps()] == stamps[:MAX_STAMPS]
-        _wait_toast(other, f"The link held 620 stamps; the first {MAX_STAMPS} are shown.")
+        other.wait_toast(f"The link held 620 stamps; the first {MAX_STAMPS} are shown.")
         # with unreadable ones among them, both are said
         other.js("h => { location.hash = h; }", "#stamps=x;" + ";".join(_text(u) for u in stamps))
-        _wait_toast(other, f"1 of the link's 621 stamps could not be read and was left out. "
+        other.wait_toast(f"1 of the link's 621 stamps could not be read and was left out. "
                            f"Of the other 620, the first {MAX_STAMPS} are shown.")
         other.wait_stamps(MAX_STAMPS)
         other.frames()
@@ -672,13 +687,13 @@ def test_stored_stamps_are_cut_to_the_cap_and_a_new_one_is_refused_there(tab, si
     tab.wait_loaded()
     tab.wait_stamps(MAX_STAMPS)
     assert [[s["u1"], s["u2"]] for s in tab.stamps()] == stamps[:MAX_STAMPS]
-    _wait_toast(tab, "5 of the 625 stamps kept in this browser could not be read and were left out. "
+    tab.wait_toast("5 of the 625 stamps kept in this browser could not be read and were left out. "
                      f"Of the other 620, the first {MAX_STAMPS} are shown.")
 
     # at the cap a new stamp is refused, and says so; the stored ones stay as they were
     tab.page.locator("#plane-canvas").focus()
     tab.page.keyboard.press("Enter")
-    _wait_toast(tab, f"The plane holds at most {MAX_STAMPS} stamps")
+    tab.wait_toast(f"The plane holds at most {MAX_STAMPS} stamps")
     tab.page.wait_for_timeout(300)
     assert len(tab.stamps()) == MAX_STAMPS
     assert json.loads(tab.js("k => localStorage.getItem(k)", key)) == stored
@@ -688,11 +703,11 @@ def test_stored_stamps_are_cut_to_the_cap_and_a_new_one_is_refused_there(tab, si
     tab.page.reload()
     tab.wait_first_image()
     tab.wait_stamps(MAX_STAMPS)
-    _wait_toast(tab, f"This browser kept 620 stamps; the first {MAX_STAMPS} are shown.")
+    tab.wait_toast(f"This browser kept 620 stamps; the first {MAX_STAMPS} are shown.")
     tab.js("k => localStorage.setItem(k, '{not json')", key)
     tab.page.reload()
     tab.wait_first_image()
-    _wait_toast(tab, "The stamps kept in this browser could not be read.")
+    tab.wait_toast("The stamps kept in this browser could not be read.")
     assert tab.stamps() == []
     tab.js("() => localStorage.clear()")
     tab.assert_clean()

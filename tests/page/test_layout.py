@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from pagetools import NODE_MODULES, Site, Tab, real_site_root, rendered_site, serve
+from pagetools import NODE_MODULES, Site, Tab, served_site
 
 pytest_plugins = ["pagetools"]
 pytest.importorskip("playwright.sync_api")
@@ -33,15 +33,7 @@ class _Browser:
 @pytest.fixture(scope="module", params=["quick", "real"])
 def lsite(request, tmp_path_factory):
     """A site with both pages (the decoder page and the compression page), served."""
-    if request.param == "real":
-        root = real_site_root("compression.html")
-        server, origin = serve(root)
-        s = Site(root=root, origin=origin)
-    else:
-        s, server = rendered_site(request.getfixturevalue("compressed_build"), tmp_path_factory.mktemp("lsite"))
-    yield s
-    server.shutdown()
-    server.server_close()
+    yield from served_site(request, tmp_path_factory, "compressed_build", "compression.html")
 
 
 def page_url(site: Site, mode: str, page: str) -> str:

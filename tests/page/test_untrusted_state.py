@@ -30,9 +30,19 @@ LINKS = {   # the hash → the stamps the page shows from it
 }
 
 
-def _toast(tab: Tab) -> str:
-    tab.wait("() => { const t = document.getElementById('toast'); return !t.hidden && t.textContent.includes('could not be read'); }")
-    return tab.page.locator("#toast").inner_text()
+def _check_survives(tab: Tab, shown: list, notice: str) -> None:
+    """The page reaches its first image, says `notice` in the existing toast, shows exactly
+    the stamps `shown` and still decodes, with no page or console error; closes the tab."""
+    try:
+        tab.wait_first_image()
+        said = tab.wait_toast("could not be read")
+        assert notice in said, said
+        tab.wait_stamps(len(shown))
+        assert [[s["u1"], s["u2"]] for s in tab.stamps()] == shown
+        assert tab.js("() => aedemo.decode(0.3, -0.2).then(a => a.length)") == 784
+        tab.assert_clean()
+    finally:
+        tab.close()
 
 
 @pytest.mark.parametrize("what", list(STORED))
@@ -40,29 +50,10 @@ def test_hostile_stored_stamps_are_dropped_and_the_page_still_decodes(browser, s
     text, shown = STORED[what]
     key = f"aedemo:{site.config['modelHash']}:stamps"
     script = f"try {{ localStorage.setItem({json.dumps(key)}, {json.dumps(text)}); }} catch (e) {{}}"
-    tab = Tab(browser, site, "http", init_script=script)
-    try:
-        tab.wait_first_image()
-        notice = _toast(tab)
-        assert "kept in this browser" in notice, notice
-        tab.wait_stamps(len(shown))
-        assert [[s["u1"], s["u2"]] for s in tab.stamps()] == shown
-        assert tab.js("() => aedemo.decode(0.3, -0.2).then(a => a.length)") == 784
-        tab.assert_clean()
-    finally:
-        tab.close()
+    _check_survives(Tab(browser, site, "http", init_script=script), shown, "kept in this browser")
 
 
 @pytest.mark.parametrize("what", list(LINKS))
 def test_hostile_links_are_dropped_and_the_page_still_decodes(browser, site, what: str) -> None:
     hash_, shown = LINKS[what]
-    tab = Tab(browser, site, "http", url=site.url("http") + hash_)
-    try:
-        tab.wait_first_image()
-        _toast(tab)
-        tab.wait_stamps(len(shown))
-        assert [[s["u1"], s["u2"]] for s in tab.stamps()] == shown
-        assert tab.js("() => aedemo.decode(0.3, -0.2).then(a => a.length)") == 784
-        tab.assert_clean()
-    finally:
-        tab.close()
+    _check_survives(Tab(browser, site, "http", url=site.url("http") + hash_), shown, "could not be read")

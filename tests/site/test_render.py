@@ -173,9 +173,8 @@ def test_digits_are_capped_and_exact_up_to_256_grey_levels(tmp_path):
     m = MAX_DIGITS + 700
     label = rng.integers(0, 10, m).astype(np.uint8)
     u = rng.standard_normal((m, 2)).astype(np.float32)
-    test = np.ones(m, bool)
     x = np.round(rng.random((m, 784)), 3).astype(np.float32)   # 1,001 levels: more than a byte holds
-    payload = digits_payload(x, label, u, label, test, tmp_path)
+    payload = digits_payload(x, label, u)
     assert payload["n"] == MAX_DIGITS and payload["of"] == m and payload["exact"] is False
     (tmp_path / "index.html").write_text(
         '<script type="application/json" id="aedemo-config">{"files": {"digits": "d.js"}}</script>')
@@ -186,10 +185,10 @@ def test_digits_are_capped_and_exact_up_to_256_grey_levels(tmp_path):
     assert rows == sorted(rows) and len(set(rows)) == MAX_DIGITS
     assert np.array_equal(got["labels"], label[rows])
     assert np.abs(got["images"] - x[rows]).max() <= 0.5 / 255 + 1e-7
-    assert digits_payload(x, label, u, label, test, tmp_path) == payload, "deterministic"
+    assert digits_payload(x, label, u) == payload, "deterministic"
 
     few = np.round(x[:50] * 255) / 255                          # at most 256 levels: exact
-    small = digits_payload(few.astype(np.float32), label[:50], u[:50], label[:50], test[:50], tmp_path)
+    small = digits_payload(few.astype(np.float32), label[:50], u[:50])
     assert small["n"] == 50 and small["exact"] is True
 
 

@@ -35,27 +35,43 @@ def _items(obj: Any, key: str, path: str) -> list:
     return field_at(obj, key, list, path)
 
 
+def _share(obj: Any, key: str, path: str) -> float:
+    """A share (of images, of a way, of ink): a float in [0, 1]."""
+    v = field_at(obj, key, float, path)
+    if not 0 <= v <= 1:
+        raise Malformed(f"{path}{key} ({v}: a share, 0 to 1)")
+    return v
+
+
+def _size(obj: Any, key: str, path: str, kind: type = int) -> Any:
+    """A count or a distance: not negative."""
+    v = field_at(obj, key, kind, path)
+    if v < 0:
+        raise Malformed(f"{path}{key} ({v}: not negative)")
+    return v
+
+
 def _split(s: Any, i: int, n: int) -> dict:
     w = f"split[{i}]."
     groups = _items(s, "groups", w)
     if len(groups) < 2:
         raise Malformed(f"{w}groups (a split class has at least 2)")
-    gs = [{"centre": _point(g, "centre", f"{w}groups[]."), "count": field_at(g, "count", int, f"{w}groups[]."),
-           "share": field_at(g, "share", float, f"{w}groups[]."),
-           "medoids": [field_at({"m": m}, "m", int, f"{w}groups[].medoids[] ") for m in _items(g, "medoids", f"{w}groups[].")]}
+    gs = [{"centre": _point(g, "centre", f"{w}groups[]."), "count": _size(g, "count", f"{w}groups[]."),
+           "share": _share(g, "share", f"{w}groups[]."),
+           "medoids": [_size({"m": m}, "m", f"{w}groups[].medoids[] ") for m in _items(g, "medoids", f"{w}groups[].")]}
           for g in groups]
     between = _items(s, "between", w)
     if len(between) != len(gs) - 1:
         raise Malformed(f"{w}between (one per group after the first)")
-    bs = [{"thinnest": field_at(b, "thinnest", int, f"{w}between[]."),
+    bs = [{"thinnest": _size(b, "thinnest", f"{w}between[]."),
            "classes": [_cls({"c": c}, "c", f"{w}between[].classes[] ", n) for c in _items(b, "classes", f"{w}between[].")],
-           "gap": field_at(b, "gap", float, f"{w}between[]."), "minority": field_at(b, "minority", float, f"{w}between[].")}
+           "gap": _share(b, "gap", f"{w}between[]."), "minority": _share(b, "minority", f"{w}between[].")}
           for b in between]
     diff = floats_at(s, "diff", w)
     if len(diff) != PIXELS:
         raise Malformed(f"{w}diff ({PIXELS} values)")
     return {"class": _cls(s, "class", w, n), "groups": gs, "between": bs, "diff": list(diff),
-            "balance": field_at(s, "balance", float, w)}
+            "balance": _share(s, "balance", w)}
 
 
 def _transition(t: Any, i: int, n: int) -> dict:
@@ -68,14 +84,15 @@ def _transition(t: Any, i: int, n: int) -> dict:
     kind = field_at(t, "kind", str, w)
     if kind not in KINDS:
         raise Malformed(f"{w}kind ({kind!r:.20}: one of {', '.join(KINDS)})")
-    return {**ends, "path": path, "kind": kind,
-            **{k: field_at(t, k, float, w) for k in ("jump", "unfamiliar", "rms", "clearness")}}
+    return {**ends, "path": path, "kind": kind, "jump": _share(t, "jump", w),
+            **{k: _size(t, k, w, float) for k in ("unfamiliar", "rms", "clearness")}}
 
 
 def _translation(t: Any, n: int) -> dict:
     w = "translation."
     shifts = [{"axis": field_at(r, "axis", str, f"{w}shifts[]."), "pixels": field_at(r, "pixels", int, f"{w}shifts[]."),
-               **{k: field_at(r, k, float, f"{w}shifts[].") for k in ("moved", "changed", "overlap")}}
+               "moved": _size(r, "moved", f"{w}shifts[].", float),
+               **{k: _share(r, k, f"{w}shifts[].") for k in ("changed", "overlap")}}
               for r in _items(t, "shifts", w)]
     have = {(r["axis"], r["pixels"]) for r in shifts}
     if not {("x", 1), ("x", 2)} <= have:
@@ -84,7 +101,7 @@ def _translation(t: Any, n: int) -> dict:
     example = None
     if ex is not None:
         e = f"{w}example."
-        example = {"index": field_at(ex, "index", int, e), "axis": field_at(ex, "axis", str, e),
+        example = {"index": _size(ex, "index", e), "axis": field_at(ex, "axis", str, e),
                    "pixels": field_at(ex, "pixels", int, e), "from": _cls(ex, "from", e, n), "to": _cls(ex, "to", e, n),
                    "codes": [_point({"p": p}, "p", f"{e}codes[] ") for p in _items(ex, "codes", e)]}
         if example["axis"] not in ("x", "y") or example["pixels"] == 0 or len(example["codes"]) % 2 != 1:
@@ -95,15 +112,16 @@ def _translation(t: Any, n: int) -> dict:
 def _roundtrip(r: Any, n: int) -> dict:
     w = "roundtrip."
     ends = floats_at(r, "ends", w)
-    if len(ends) != n:
-        raise Malformed(f"{w}ends (one share per class)")
+    if len(ends) != n or not all(0 <= v <= 1 for v in ends):
+        raise Malformed(f"{w}ends (one share per class, 0 to 1)")
     ex = r.get("example") if isinstance(r, dict) else None
     example = None
     if ex is not None:
         e = f"{w}example."
-        example = {"index": field_at(ex, "index", int, e), "from": _cls(ex, "from", e, n), "to": _cls(ex, "to", e, n),
-                   "start": _point(ex, "start", e), "end": _point(ex, "end", e), "steps": field_at(ex, "steps", int, e)}
-    return {**{k: field_at(r, k, float, w) for k in ("median_steps", "settled", "moved", "changed")},
+        example = {"index": _size(ex, "index", e), "from": _cls(ex, "from", e, n), "to": _cls(ex, "to", e, n),
+                   "start": _point(ex, "start", e), "end": _point(ex, "end", e), "steps": _size(ex, "steps", e)}
+    return {**{k: _size(r, k, w, float) for k in ("median_steps", "moved")},
+            **{k: _share(r, k, w) for k in ("settled", "changed")},
             "ends": list(ends), "example": example}
 
 
@@ -129,6 +147,16 @@ class Findings:
     def to_bytes(self) -> bytes:
         return json_bytes(self.to_json())
 
+    def test_indices(self) -> list[int]:
+        """Every test image the record names (group medoids, the examples)."""
+        out = [m for s in self.split for g in s["groups"] for m in g["medoids"]]
+        out += [x["example"]["index"] for x in (self.translation, self.roundtrip) if x["example"]]
+        return out
+
+    def group_sizes(self) -> list[int]:
+        """Per class, how many codes its groups hold together."""
+        return [sum(g["count"] for g in gs) for gs in self.groups]
+
     def kinds(self) -> dict[str, list]:
         """The transitions of each kind (`KINDS`), clearest first."""
         return {k: [t for t in self.transitions if t["kind"] == k] for k in KINDS}
@@ -148,16 +176,24 @@ class Findings:
             groups = _items(obj, "groups", "")
             if len(groups) != n:
                 raise Malformed("groups (one list per class)")
-            groups = [[{"centre": _point(g, "centre", "groups[][]."), "count": field_at(g, "count", int, "groups[][].")}
+            groups = [[{"centre": _point(g, "centre", "groups[][]."), "count": _size(g, "count", "groups[][].")}
                        for g in field_at({"g": gs}, "g", list, "groups[] ")] for gs in groups]
             mixed = [{"classes": [_cls({"c": c}, "c", "mixed[].classes[] ", n) for c in _items(m, "classes", "mixed[].")],
-                      **{k: field_at(m, k, int, "mixed[].") for k in ("count", "a_as_b", "b_as_a")},
-                      "share": field_at(m, "share", float, "mixed[].")} for m in _items(obj, "mixed", "")]
+                      **{k: _size(m, k, "mixed[].") for k in ("count", "a_as_b", "b_as_a")},
+                      "share": _share(m, "share", "mixed[].")} for m in _items(obj, "mixed", "")]
             if any(len(m["classes"]) != 2 for m in mixed):
                 raise Malformed("mixed[].classes (a pair)")
+            if any(m["a_as_b"] + m["b_as_a"] > m["count"] for m in mixed):
+                raise Malformed("mixed[].count (less than its two directions together)")
+            transitions = [_transition(t, i, n) for i, t in enumerate(_items(obj, "transitions", ""))]
+            for i, t in enumerate(transitions):
+                for e in ("from", "to"):
+                    if not 0 <= t[e]["group"] < len(groups[t[e]["class"]]):
+                        raise Malformed(f"transitions[{i}].{e}.group ({t[e]['group']}: the class has "
+                                        f"{len(groups[t[e]['class']])} groups)")
             return cls(method=method, classes=n, groups=groups,
                        split=[_split(s, i, n) for i, s in enumerate(_items(obj, "split", ""))],
-                       transitions=[_transition(t, i, n) for i, t in enumerate(_items(obj, "transitions", ""))],
+                       transitions=transitions,
                        translation=_translation(field_at(obj, "translation", dict, ""), n), mixed=mixed,
                        roundtrip=_roundtrip(field_at(obj, "roundtrip", dict, ""), n))
         except Malformed as e:

@@ -128,9 +128,13 @@ $(VENV)/.bench: $(VENV)/.test
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,bench]'
 	touch $@
 
-# Figures, never pass/fail on speed: a Markdown table on stdout and build/bench.json.
+# Figures, never pass/fail on speed: a Markdown table on stdout and build/bench.json; then
+# bench/splits.py: split classes and transitions of seeds 0-2 and Fashion-MNIST, beside an
+# independent reading (SPLITS_ARGS="--out bench/splits.md" rewrites the committed table).
 bench: $(VENV)/.bench node_modules/.package-lock.json chromium
 	$(BIN)/python -m bench $(if $(DATA),--data $(DATA)) $(BENCH_ARGS)
+	$(MAKE) fashion-data
+	$(BIN)/python -m bench.splits $(SPLITS_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(SITE) .pytest_cache

@@ -127,7 +127,27 @@ class BuildFolder:
     # --- findings' ------------------------------------------------------------------
 
     def findings(self) -> Findings:
-        return self._record(layout.FINDINGS, Findings.read)
+        """`findings.json`, of this folder's classes, codes and test images: no group holds
+        more codes than its class, every test image it names is one of the test split."""
+        f: Findings = self._record(layout.FINDINGS, Findings.read)
+        where = self.where(layout.FINDINGS)
+        p = self.points()
+        n = len(self.metrics().data.classes)
+        if f.classes != n:
+            raise BuildError(f"{where}: made for {f.classes} classes, {layout.METRICS} has {n}: run `aedemo findings`")
+        have = np.bincount(p.label, minlength=n)
+        sizes = f.group_sizes()
+        for s in f.split:   # a split class's groups, as the story tells them
+            sizes[s["class"]] = max(sizes[s["class"]], sum(g["count"] for g in s["groups"]))
+        for c, size in enumerate(sizes):
+            if size > have[c]:
+                raise BuildError(f"{where}: class {c}'s groups hold {size} codes, {layout.POINTS} has "
+                                 f"{have[c]} of it: run `aedemo findings`")
+        tests = int(p.test.sum())
+        bad = [i for i in f.test_indices() if i >= tests]
+        if bad:
+            raise BuildError(f"{where}: names test image {bad[0]}, the test split has {tests}: run `aedemo findings`")
+        return f
 
     # --- the optional stages' ---------------------------------------------------------
 

@@ -61,7 +61,7 @@ def read_demo(folder: BuildFolder, versions: dict[str, str]) -> Demo:
         digits=digits_payload(images.x, images.y, u[test]),
         units=units_payload(folder.units()),
         decoder=decoder, encoder=encoder,
-        story=story_of_record(folder.findings().parts, classes, metrics.data.name, images.x,
+        story=story_of_record(folder.findings(), classes, metrics.data.name, images.x,
                               folder.where("findings.json")),   # a part the story cannot read: one line
         card=card_context(metrics, points, len(decoder.data), versions),
         compression=read_compression(folder, metrics, images, points) if folder.has("compress") else None,

@@ -6,24 +6,38 @@ the ONNX graphs compute), `points.npz` (codes and labels of every image), `digit
 `findings` stage, made from those weights, points and digits), deterministic: no
 randomness at all, sorted output.
 
-- `split`: classes whose codes form two or more separate groups. Method: per class, a
-  Gaussian kernel density of its codes on the display plane, on a `grid`² lattice over
-  the class's extent, bandwidth `bandwidth` × σ·n^(−1/6) (σ the mean of the two
-  coordinates' standard deviations, Silverman's 2-D rule); the dense region is the set
-  of cells whose density is at least `level` × the class's peak; its 8-connected parts
-  are the groups, each image belonging to the part of its cell. Parts holding at least
-  `min_share` of the class count. Per group: `centre` (its densest cell), `count`,
-  `share`, `medoids` (the test images nearest the centre) and, per split class, `diff`,
-  the mean test image of its first group minus that of its second (ink one has and the
-  other has not).
+- `split`: classes whose codes form two or more **separate** groups. Criterion: a point of
+  the plane is class c's *ground* when at least `ground` (1/3: 5 of 15) of its `local` (15)
+  nearest codes, of any class, are c's, and its `local`-th nearest code lies within `gap`
+  (3) × c's typical distance (the median over c's own codes of the distance to their
+  `local`-th nearest other code). Elsewhere c is a minority among its neighbours (other
+  classes lie between) or the point is in an empty gap. c's groups are the 8-connected
+  parts of its ground on a `grid`² lattice over all codes that hold at least `min_share`
+  (5 %) of c's codes: every code of c belongs to the part of its cell, or, when its cell is
+  no ground, to the part of the nearest ground cell within the typical distance, else to
+  none. Two groups are separate because every way between them leaves the ground; a class
+  whose density has two peaks joined by its own codes, or that bends round a curve, is
+  one group. Why: a density whose bandwidth is set from the whole class's spread
+  over-smooths a class that already lies in two places (and joins what other classes
+  separate); the distance to the 15th nearest code is a local scale that needs no global
+  bandwidth, and the same 15 nearest codes say which class holds a point. Per split
+  class: its groups (`centre`: the member with the most members within the typical
+  distance, `count`, `share`, `medoids`: the test images nearest the centre), `between`
+  (per group after the first, on the straight way from the first group's centre to its
+  own: `thinnest`, the fewest of the 15 nearest codes that are c's; `classes`, the other
+  classes making up at least a quarter of the nearest codes where c is a minority; `gap`
+  and `minority`, the shares of the way that are an empty gap and minority), `diff` (the
+  mean test image of the first group minus that of the second) and `balance` (the second
+  group's share): the most even split, the most striking, first.
 - `transitions`: neighbouring groups of different classes (each group and its
   `neighbours` nearest other-class groups by centre distance), decoded at `path_points`
-  points on the segment between their centres. `jump` is the largest step's share of
-  the path's total pixel change (1/15 when even, 1 when one step does it all);
-  `unfamiliar` the largest distance of a decoded image to its nearest real test image,
-  over the median such distance of the real images to each other. `score` = the larger
-  of the two, each mapped to [0, 1]; `kind` "abrupt" when `score` ≥ `abrupt`, else
-  "smooth". Sorted by how clearly they are one kind or the other.
+  points on the segment between their centres (`path_score`). `jump`: the largest step's
+  share of the path's pixel change; `unfamiliar`: the largest distance of an image inside
+  the way to its nearest real test image over the median distance of a real test image to
+  its nearest other one (the page's Unfamiliar map shades the same distance, as RMS:
+  `rms`). `kind`: "chaotic" when `unfamiliar` ≥ `chaotic` (1.25), else "abrupt" when
+  one step carries at least `abrupt` (2) × an even step's share (13.3 % of 15 steps), else
+  "smooth". Sorted by kind (smooth, abrupt, chaotic), each clearest first (`clearness`).
 - `translation`: the test images shifted by ±1…`max_shift` pixels along x and y; per
   shift, the mean distance the code moves over the median distance between class centres,
   the share of images whose kNN-5 class on the plane changes, and `overlap`, the mean
@@ -34,12 +48,14 @@ randomness at all, sorted output.
   page's Iterate does: up to `iterate_steps` steps, until a step moves less than
   `iterate_tolerance`): the median number of steps, the median distance travelled over
   the median distance between class centres, the share whose kNN-5 class on the plane
-  ends other than it started, and the classes the codes end in.
+  ends other than it started, the classes the codes end in, and `example`: one test image
+  whose class changes (clearly at both ends, the farthest traveller of those), when any does.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -48,25 +64,29 @@ import numpy as np
 
 from builder.model.evaluation import knn_predict
 from builder.records import layout
-from builder.records.files import json_bytes
+from builder.records import findings as records_findings
 from builder.records.folder import BuildFolder
 
 Decode = Callable[[np.ndarray], np.ndarray]  # (n, 2) display coordinates → (n, 784) images
 Encode = Callable[[np.ndarray], np.ndarray]  # (n, 784) images → (n, 2) display coordinates
 SIDE = 28
-FORMAT = 1
+FORMAT = records_findings.FORMAT
+KINDS = records_findings.KINDS
 
 
 @dataclass(frozen=True)
 class FindingsConfig:
-    grid: int = 96  # density lattice cells per side
-    bandwidth: float = 1.0  # × Silverman's 2-D rule
-    level: float = 0.15  # a cell is dense at this share of the class's peak density
+    grid: int = 192  # separation lattice: cells per side over the extent of all codes
+    local: int = 15  # nearest codes (of every class) that judge a point of the plane
+    ground: float = 1 / 3  # a point is a class's ground when at least this share of its `local` nearest codes are its own (5 of 15)
+    gap: float = 3.0  # a point is in an empty gap when its `local`-th nearest code is farther than this × the class's typical such distance
     min_share: float = 0.05  # a group holds at least this share of its class
+    typical_sample: int = 2000  # codes per class (evenly spaced) that measure its typical distance and find a centre
     medoids: int = 6  # representative test images per group
     path_points: int = 16  # decoded points along a transition
     neighbours: int = 3  # nearest other-class groups paired with each group
-    abrupt: float = 0.2  # transition score from which it counts as abrupt (a jump of ≥ 25 %)
+    abrupt: float = 2.0  # a transition is abrupt when one of its steps carries at least this × an even step's share of the change (1/15 each)
+    chaotic: float = 1.25  # ... chaotic when an image on its way is farther from every real image than this × the typical distance between real images
     max_shift: int = 4  # pixels, each way, for the translation probe
     knn: int = 5
     mixed: int = 5  # confused class pairs kept
@@ -75,15 +95,6 @@ class FindingsConfig:
 
 
 # ---------------------------------------------------------------- split
-
-
-def density(p: np.ndarray, h: float, n_grid: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gaussian kernel density of `p (n, 2)` on a lattice: D (G, G) at (gx[i], gy[j])."""
-    lo, hi = p.min(0) - 3 * h, p.max(0) + 3 * h
-    gx, gy = np.linspace(lo[0], hi[0], n_grid), np.linspace(lo[1], hi[1], n_grid)
-    ax = np.exp(-0.5 * ((gx[None] - p[:, :1]) / h) ** 2)
-    ay = np.exp(-0.5 * ((gy[None] - p[:, 1:]) / h) ** 2)
-    return ax.T @ ay, gx, gy
 
 
 def components(mask: np.ndarray) -> np.ndarray:
@@ -102,41 +113,140 @@ def components(mask: np.ndarray) -> np.ndarray:
         lab = new
 
 
-def groups_of(p: np.ndarray, cfg: FindingsConfig) -> list[dict]:
-    """The groups of one class's codes `p (n, 2)`: `members` (indices into p), `centre`,
-    largest first."""
-    n = len(p)
-    if n < 2:
-        return [{"members": np.arange(n), "centre": p.mean(0) if n else np.zeros(2)}]
-    sigma = float(p.std(0).mean()) or 1e-3
-    h = cfg.bandwidth * sigma * n ** (-1 / 6)
-    D, gx, gy = density(p, h, cfg.grid)
-    comp = components(D >= cfg.level * D.max())
-    ix = np.clip(np.rint((p[:, 0] - gx[0]) / (gx[1] - gx[0])).astype(int), 0, cfg.grid - 1)
-    iy = np.clip(np.rint((p[:, 1] - gy[0]) / (gy[1] - gy[0])).astype(int), 0, cfg.grid - 1)
-    cell = comp[ix, iy]
+def _nearest_codes(q: np.ndarray, u: np.ndarray, k: int, skip_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """For each of `q (m, 2)`, its `k` nearest rows of `u (n, 2)`: indices (m, k), nearest
+    first, and distances (m, k). `skip_self`: q is u, and each row's own index is left out."""
+    kk = k + 1 if skip_self else k
+    idx = np.empty((len(q), kk), np.int64)
+    dist = np.empty((len(q), kk))
+    uu = (u**2).sum(1)
+    rows = max(16, 4_000_000 // max(len(u), 1))   # about 32 MB of distances at a time
+    for s in range(0, len(q), rows):
+        x = q[s : s + rows]
+        d2 = (x**2).sum(1)[:, None] - 2 * x @ u.T + uu[None]
+        part = np.argpartition(d2, kk - 1, axis=1)[:, :kk]
+        pd = np.take_along_axis(d2, part, 1)
+        order = np.lexsort((part, pd), axis=1)  # by distance, then index: deterministic ties
+        idx[s : s + rows] = np.take_along_axis(part, order, 1)
+        dist[s : s + rows] = np.sqrt(np.maximum(np.take_along_axis(pd, order, 1), 0.0))
+    return (idx[:, 1:], dist[:, 1:]) if skip_self else (idx, dist)
+
+
+@dataclass(frozen=True)
+class Ground:
+    """The separation lattice of a map: `gx (G,)`, `gy (G,)` the cell centres, `share (G, G, C)`
+    each class's share of a cell's `local` nearest codes, `reach (G, G)` the distance from the
+    cell to its `local`-th nearest code, `typical (C,)` per class the median distance from one
+    of its codes to its `local`-th nearest other code."""
+
+    gx: np.ndarray
+    gy: np.ndarray
+    share: np.ndarray
+    reach: np.ndarray
+    typical: np.ndarray
+
+    def cell(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The lattice cell of each of `p (n, 2)`: (ix, iy)."""
+        g = len(self.gx)
+        ix = np.clip(np.rint((p[:, 0] - self.gx[0]) / (self.gx[1] - self.gx[0])).astype(int), 0, g - 1)
+        iy = np.clip(np.rint((p[:, 1] - self.gy[0]) / (self.gy[1] - self.gy[0])).astype(int), 0, g - 1)
+        return ix, iy
+
+    def own(self, c: int, gap: float, ground: float) -> np.ndarray:
+        """(G, G) bool: the cells that are class `c`'s ground (neither minority nor gap)."""
+        return (self.share[:, :, c] >= ground - 1e-9) & (self.reach <= gap * self.typical[c])
+
+
+def ground_of(u: np.ndarray, label: np.ndarray, n_classes: int, cfg: FindingsConfig) -> Ground:
+    """The separation lattice of the codes `u (n, 2)` with classes `label (n,)`."""
+    lo, hi = u.min(0), u.max(0)
+    pad = 0.02 * (hi - lo).max() + 1e-9
+    gx = np.linspace(lo[0] - pad, hi[0] + pad, cfg.grid)
+    gy = np.linspace(lo[1] - pad, hi[1] + pad, cfg.grid)
+    cells = np.stack(np.meshgrid(gx, gy, indexing="ij"), -1).reshape(-1, 2)
+    k = min(cfg.local, len(u))
+    idx, dist = _nearest_codes(cells, u, k)
+    share = np.stack([(label[idx] == c).sum(1) for c in range(n_classes)], 1) / k
+    typical = np.ones(n_classes)
+    for c in range(n_classes):
+        rows = np.flatnonzero(label == c)
+        if len(rows) and len(u) > 1:   # the median over at most `typical_sample` of its codes, evenly spaced
+            some = rows[:: max(1, len(rows) // cfg.typical_sample)]
+            _, d = _nearest_codes(u[some], u, min(k + 1, len(u)))
+            typical[c] = float(np.median(d[:, -1])) or 1e-9   # its own code is its nearest, at 0
+    g = cfg.grid
+    return Ground(gx, gy, share.reshape(g, g, n_classes), dist[:, -1].reshape(g, g), typical)
+
+
+def groups_of_class(u: np.ndarray, label: np.ndarray, c: int, ground: Ground, cfg: FindingsConfig) -> list[dict]:
+    """The groups of class `c`: its ground's 8-connected parts (`Ground.own`) that hold at
+    least `min_share` of its codes, largest first. Each code of `c` belongs to the part of
+    its cell, or when its cell is no ground (it lies among other classes or apart), to the
+    part of the nearest ground cell within the class's typical distance, else to none.
+    Per group: `members` (indices into u), `centre` (the member with the most other members
+    within the typical distance), `part` (its lattice label)."""
+    rows = np.flatnonzero(label == c)
+    n = len(rows)
+    if n == 0:
+        return []
+    own = ground.own(c, cfg.gap, cfg.ground)
+    lab = components(own)
+    none = lab.size
+    p = u[rows]
+    ix, iy = ground.cell(p)
+    part = lab[ix, iy]
+    off = np.flatnonzero(part == none)
+    cells = np.argwhere(own)
+    if len(off) and len(cells):
+        centres = np.stack([ground.gx[cells[:, 0]], ground.gy[cells[:, 1]]], 1)
+        near, dist = _nearest_codes(p[off], centres, 1)
+        close = dist[:, 0] <= ground.typical[c]
+        part[off[close]] = lab[cells[near[close, 0], 0], cells[near[close, 0], 1]]
     out = []
-    for part in np.unique(cell[cell < comp.size]):
-        members = np.flatnonzero(cell == part)
+    for k in np.unique(part[part < none]):
+        members = np.flatnonzero(part == k)
         if len(members) < cfg.min_share * n:
             continue
-        peak = np.unravel_index(np.argmax(np.where(comp == part, D, -1.0)), D.shape)
-        out.append({"members": members, "centre": np.array([gx[peak[0]], gy[peak[1]]])})
+        q = p[members]
+        some = np.arange(0, len(q), max(1, len(q) // cfg.typical_sample))   # the candidates, evenly spaced
+        dense = np.array([int((((q - q[i]) ** 2).sum(1) <= ground.typical[c] ** 2).sum()) for i in some])
+        out.append({"members": rows[members], "centre": q[int(some[np.argmax(dense)])], "part": int(k)})
     out.sort(key=lambda g: (-len(g["members"]), g["centre"][0], g["centre"][1]))
-    return out or [{"members": np.arange(n), "centre": np.median(p, axis=0)}]
+    if not out:   # no part is big enough (a class scattered among others): one group, at its median
+        out = [{"members": rows, "centre": np.median(p, axis=0), "part": -1}]
+    return out
+
+
+def between(a: np.ndarray, b: np.ndarray, c: int, ground: Ground, cfg: FindingsConfig) -> dict:
+    """What lies on the straight way from `a` to `b` (plane points) for class `c`: sampled
+    at twice the lattice's resolution. `thinnest`: the fewest of a point's `local` nearest
+    codes that are `c`'s; `classes`: the other classes that make up the nearest codes where
+    the way leaves `c`'s ground, most first (those with at least a quarter of them);
+    `gap`: the share of the way that is an empty gap."""
+    steps = max(2, int(np.ceil(2 * np.abs(b - a).max() / (ground.gx[1] - ground.gx[0]))))
+    t = np.linspace(0.0, 1.0, steps + 1)[:, None]
+    ix, iy = ground.cell(a[None] * (1 - t) + b[None] * t)
+    share, reach = ground.share[ix, iy], ground.reach[ix, iy]
+    empty = reach > cfg.gap * ground.typical[c]
+    off = (share[:, c] < cfg.ground - 1e-9) & ~empty
+    others = share[off].sum(0) if off.any() else np.zeros(share.shape[1])
+    others[c] = 0
+    total = others.sum()
+    classes = [int(k) for k in np.argsort(-others, kind="stable") if total > 0 and others[k] >= total / 4]
+    return {"thinnest": int(round(float(share[:, c].min()) * cfg.local)), "classes": classes,
+            "gap": round(float(empty.mean()), 4), "minority": round(float(off.mean()), 4)}
 
 
 def find_groups(u: np.ndarray, label: np.ndarray, test: np.ndarray, n_classes: int,
-                cfg: FindingsConfig) -> list[list[dict]]:
-    """Per class, its groups with `members` as indices into all points, and `tests`: the
-    group's test images (indices into the test split), nearest the centre first."""
+                cfg: FindingsConfig, ground: Ground | None = None) -> list[list[dict]]:
+    """Per class, its groups (`groups_of_class`) with `tests`: the group's test images
+    (indices into the test split), nearest the centre first."""
+    ground = ground or ground_of(u, label, n_classes, cfg)
     test_index = np.cumsum(test) - 1
     out = []
     for c in range(n_classes):
-        rows = np.flatnonzero(label == c)
-        groups = groups_of(u[rows], cfg) if len(rows) else []
+        groups = groups_of_class(u, label, c, ground, cfg)
         for g in groups:
-            g["members"] = rows[g["members"]]
             t = g["members"][test[g["members"]]]
             order = np.argsort(((u[t] - g["centre"]) ** 2).sum(1), kind="stable")
             g["tests"] = test_index[t[order]]
@@ -144,8 +254,12 @@ def find_groups(u: np.ndarray, label: np.ndarray, test: np.ndarray, n_classes: i
     return out
 
 
-def split_findings(groups: list[list[dict]], label: np.ndarray, x_test: np.ndarray,
+def split_findings(groups: list[list[dict]], ground: Ground, label: np.ndarray, x_test: np.ndarray,
                    cfg: FindingsConfig) -> list[dict]:
+    """Every split class, the most even split first: its groups (`centre`, `count`, `share`,
+    `medoids`), `between` (per group after the first, what lies on the way to it from the
+    first: `between()`), `diff` (the mean test image of the first group minus that of the
+    second) and `balance` (the second group's share)."""
     out = []
     for c, gs in enumerate(groups):
         if len(gs) < 2:
@@ -157,10 +271,11 @@ def split_findings(groups: list[list[dict]], label: np.ndarray, x_test: np.ndarr
             "groups": [{"centre": _round(g["centre"], 4), "count": int(len(g["members"])),
                         "share": round(len(g["members"]) / n, 4),
                         "medoids": [int(i) for i in g["tests"][: cfg.medoids]]} for g in gs],
+            "between": [between(gs[0]["centre"], g["centre"], c, ground, cfg) for g in gs[1:]],
             "diff": _round(means[0] - means[1], 3),
             "balance": round(len(gs[1]["members"]) / n, 4),
         })
-    out.sort(key=lambda f: (-f["balance"], f["class"]))   # the most even split first
+    out.sort(key=lambda f: (-f["balance"], f["class"]))
     return out
 
 
@@ -187,14 +302,31 @@ def typical_gap(real: np.ndarray, limit: int = 1000) -> float:
 
 
 def path_score(images: np.ndarray, real: np.ndarray, gap: float, cfg: FindingsConfig) -> dict:
-    """How abrupt a decoded path `images (k, d)` is: `jump`, `unfamiliar`, `score`, `kind`."""
+    """What kind of transition a decoded path `images (k, d)` is. `jump`: the largest
+    step's share of the path's total pixel change (1/(k−1) when even, 1 when one step does
+    it all); `unfamiliar`: the largest distance of an image inside the way (not its two
+    ends) to its nearest real image, over `gap`, the typical distance of a real image to
+    its nearest other one (`typical_gap`); `rms`: that largest distance as the page's
+    Unfamiliar map shows it (root-mean-square pixel difference). `kind`: "chaotic" when
+    `unfamiliar` ≥ `cfg.chaotic` (the decoder draws what no real image looks like on the
+    way), else "abrupt" when `jump` ≥ `cfg.abrupt` / (k − 1) (one step carries that many
+    times an even step's share), else "smooth"."""
     steps = np.sqrt(((np.diff(images.astype(np.float64), axis=0)) ** 2).sum(1))
     k = len(steps)
     jump = float(steps.max() / steps.sum()) if steps.sum() > 0 else 1.0 / k
-    unfamiliar = float(nearest_real(images[1:-1], real).max() / gap) if len(images) > 2 else 0.0
-    score = max((jump - 1 / k) / (1 - 1 / k), min(max((unfamiliar - 1) / 2, 0.0), 1.0))
-    return {"jump": round(jump, 4), "unfamiliar": round(unfamiliar, 4), "score": round(score, 4),
-            "kind": "abrupt" if score >= cfg.abrupt else "smooth"}
+    far = float(nearest_real(images[1:-1], real).max()) if len(images) > 2 else 0.0
+    unfamiliar = far / gap
+    kind = "chaotic" if unfamiliar >= cfg.chaotic else "abrupt" if jump * k >= cfg.abrupt else "smooth"
+    return {"jump": round(jump, 4), "unfamiliar": round(unfamiliar, 4),
+            "rms": round(far / np.sqrt(images.shape[1]), 4), "kind": kind}
+
+
+def _clearness(t: dict, cfg: FindingsConfig) -> float:
+    """How clearly a transition is its kind: for a smooth one, how far below both
+    thresholds it stays; for an abrupt one, how far its jump passes `abrupt`; for a
+    chaotic one, how far its unfamiliarity passes `chaotic` (each relative to its threshold)."""
+    j, f = t["jump"] * (cfg.path_points - 1) / cfg.abrupt, t["unfamiliar"] / cfg.chaotic
+    return {"smooth": 1 - max(j, f), "abrupt": j - 1, "chaotic": f - 1}[t["kind"]]
 
 
 def transition_findings(groups: list[list[dict]], decode: Decode, real: np.ndarray,
@@ -214,7 +346,9 @@ def transition_findings(groups: list[list[dict]], decode: Decode, real: np.ndarr
         images = np.clip(decode(path), 0.0, 1.0)
         out.append({"from": {"class": ca, "group": ga}, "to": {"class": cb, "group": gb},
                     "path": _round(path, 4), **path_score(images, real, gap, cfg)})
-    out.sort(key=lambda f: (-abs(f["score"] - cfg.abrupt), f["from"]["class"], f["to"]["class"]))
+    for f in out:
+        f["clearness"] = round(_clearness(f, cfg), 4)
+    out.sort(key=lambda f: (KINDS.index(f["kind"]), -f["clearness"], f["from"]["class"], f["to"]["class"]))
     return out
 
 
@@ -309,14 +443,30 @@ def roundtrip_findings(decode: Decode, encode: Encode, u0: np.ndarray, train_u: 
         u[rows] = nxt
         steps[rows] += 1
         active[rows[moved < cfg.iterate_tolerance]] = False
-    start = knn_predict(train_u, train_y, u0, cfg.knn)
-    end = knn_predict(train_u, train_y, u, cfg.knn)
+    start, start_votes = knn_votes(train_u, train_y, u0, cfg.knn)
+    end, end_votes = knn_votes(train_u, train_y, u, cfg.knn)
     travelled = np.sqrt(((u.astype(np.float64) - u0) ** 2).sum(1))
     ends = np.bincount(end, minlength=n_classes) / len(end)
+    # the example: one whose class changes, clearly at both ends (the most votes at the start
+    # and at the end), the one that travels farthest among those; else the farthest traveller
+    changed = np.flatnonzero((start != end) & ~active)
+    pool = changed if len(changed) else np.arange(len(u))
+    sure = start_votes[pool] + end_votes[pool]
+    pick = pool[np.lexsort((pool, -travelled[pool], -sure))[0]] if len(pool) else None
+    example = None if pick is None else {
+        "index": int(pick), "from": int(start[pick]), "to": int(end[pick]), "steps": int(steps[pick]),
+        "start": _round(u0[pick], 4), "end": _round(u[pick], 4)}
     return {"median_steps": float(np.median(steps)), "settled": round(float(np.mean(~active)), 4),
             "moved": round(float(np.median(travelled) / scale), 4),
             "changed": round(float(np.mean(start != end)), 4),
-            "ends": [round(float(e), 4) for e in ends]}
+            "ends": [round(float(e), 4) for e in ends], "example": example}
+
+
+def knn_votes(train_u: np.ndarray, train_y: np.ndarray, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """`knn_predict`'s class of each of `q (m, 2)` and how many of its `k` nearest codes vote for it."""
+    pred = knn_predict(train_u, train_y, q, k)
+    idx, _ = _nearest_codes(np.asarray(q, np.float64), np.asarray(train_u, np.float64), k)
+    return pred, (train_y[idx] == pred[:, None]).sum(1)
 
 
 # ---------------------------------------------------------------- the stage
@@ -327,14 +477,16 @@ def compute(decode: Decode, encode: Encode, u: np.ndarray, label: np.ndarray, te
             cfg: FindingsConfig = FindingsConfig()) -> dict:
     """Every finding, from the model's two maps and the build's points and test images."""
     u = np.asarray(u, np.float64)
-    groups = find_groups(u, label, test, n_classes, cfg)
+    ground = ground_of(u, label, n_classes, cfg)
+    groups = find_groups(u, label, test, n_classes, cfg, ground)
     translation = translation_findings(encode, x_test, y_test, u, label, test, n_classes, cfg)
     return {
         "format": FORMAT,
         "method": dataclasses.asdict(cfg),
+        "classes": n_classes,
         "groups": [[{"centre": _round(g["centre"], 4), "count": int(len(g["members"]))} for g in gs]
                    for gs in groups],
-        "split": split_findings(groups, label, x_test, cfg),
+        "split": split_findings(groups, ground, label, x_test, cfg),
         "transitions": transition_findings(groups, decode, x_test, cfg),
         "translation": translation,
         "mixed": mixed_findings(u, label, test, n_classes, cfg),
@@ -356,9 +508,10 @@ def run_findings(build_dir: Path, cfg: FindingsConfig = FindingsConfig()) -> dic
     x_test, y_test = images.x, images.y
     found = compute(lambda v: reference_decode(model, v), lambda x: reference_encode(model, x),
                     u, label, test, x_test, y_test, len(metrics.data.classes), cfg)
-    layout.switch_in(build_dir, "findings", {layout.FINDINGS: json_bytes(found)}, folder.inputs_of("findings"))
+    record = records_findings.Findings.from_json(json.loads(json.dumps(found)), str(build_dir / layout.FINDINGS))
+    layout.switch_in(build_dir, "findings", {layout.FINDINGS: record.to_bytes()}, folder.inputs_of("findings"))
     return {"split": len(found["split"]), "transitions": len(found["transitions"]),
-            "abrupt": sum(t["kind"] == "abrupt" for t in found["transitions"])}
+            **{kind: sum(t["kind"] == kind for t in found["transitions"]) for kind in KINDS}}
 
 
 def _round(a: np.ndarray, decimals: int) -> list:

@@ -18,7 +18,8 @@
  *                                stamps(), pending() (stamps still decoding), dpr(), view(),
  *                                tiles(), drift(), paths(), marker(),
  *                                selected(), strip(), dimmed() (the classes the story dims),
- *                                rings(), trail() (the story's marks, plane points),
+ *                                rings(), trail() (the story's marks, plane points), trailLabels()
+ *                                (the trail's labels: a shift's pixels, or null),
  *                                maps() ({smooth, unfamiliar}: each map's cells and values, or null)
  *   aedemo.pad                   the pad: raster(), input(), settled(), code(), loadDigit(i),
  *                                clear(), size, trail() (the probe's trail of codes),
@@ -77,6 +78,7 @@
         dimmed: drawing.dimmed,
         rings: story.rings,
         trail: story.trail,
+        trailLabels: story.trailLabels,
         maps: overlays.maps,
       },
       pad: {

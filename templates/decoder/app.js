@@ -3,7 +3,7 @@
  * layers, the drawing pad with its probe kit and the encoder, the tools that explore
  * the plane (zoom and pan, a grid of decoded tiles, the drift field, the smoothness and
  * unfamiliarity maps, encode→decode iterations, strips, links) and the story's
- * "Show me" actions.
+ * actions.
  *
  * The scripts loaded before this file put themselves into window.AEDEMO_LIB: the
  * libraries (runtime, mnist, nearest, share, format, latest, pad, letters, marks,

@@ -235,9 +235,9 @@
       g.drawImage(image, x, y, size, size);
     }
 
-    /** The story's marks: the trail (a walk or a shift's codes), rings, the walking pointer. */
-    function drawStory(g, { trail, rings, walker }, screen) {
-      if (trail.length) marks.trail(g, trail.map(screen));
+    /** The story's marks: the trail (a walk or a shift's codes, with its labels), rings, the walking pointer. */
+    function drawStory(g, { trail, labels, rings, walker }, screen) {
+      if (trail.length) marks.trail(g, trail.map(screen), labels);
       for (const u of rings) marks.ring(g, ...screen(u), 18);
       if (walker) marks.ring(g, ...screen(walker), 7);
     }
@@ -245,7 +245,7 @@
     /**
      * Draw the plane into `g` (device pixels): the base layer and `scene` = {drift
      * (or null), stamps [{x, y, size, image, selected}], paths [[[u1, u2], ...]],
-     * story ({trail, rings, walker} in plane points: see story.marks(), or null),
+     * story ({trail, labels, rings, walker} in plane points: see story.marks(), or null),
      * probe (the probe's trail [[u1, u2], ...]),
      * marker ({u, selected} or null), line ({a, b, dots} in plane points, or null),
      * cursor ([u1, u2] or null)}.

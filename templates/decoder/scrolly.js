@@ -5,7 +5,7 @@
  * the plane sticks to the top, 35 % down what is left under it) and marks it
  * aria-current="step". When the reader scrolled there (wheel, touch or a scrolling key in the
  * last SCROLLED_MS) and stays DWELL_MS, a stop whose first action only moves the view
- * (AUTO: groups, walk, walk-sharp) plays once, as its button would; the others (they load
+ * (AUTO: groups and the walks) plays once, as its button would; the others (they load
  * the pad or place a stamp) wait for their button. Scrolling by a script or by focus (Tab)
  * never plays a stop. Nothing here moves the page.
  *
@@ -17,7 +17,7 @@
 (window.AEDEMO_LIB = window.AEDEMO_LIB || {}).scrolly = (() => {
   const DWELL_MS = 600;
   const SCROLLED_MS = 1500;
-  const AUTO = new Set(['groups', 'walk', 'walk-sharp']);
+  const AUTO = new Set(['groups', 'walk', 'walk-abrupt', 'walk-chaotic']);
   const SCROLL_KEYS = new Set(['PageDown', 'PageUp', 'ArrowDown', 'ArrowUp', ' ', 'Home', 'End']);
 
   /** The reading line's height in the viewport: below `stuck` (the stuck plane's bottom, or 0). */

@@ -1,13 +1,14 @@
 /*
- * aedemo: the story's "Show me" actions. The story ("What this autoencoder learned",
+ * aedemo: the story's actions (its buttons and links). The story ("What this autoencoder learned",
  * templates/_story.html) is written by builder/story.py from the build's findings;
  * config.story holds the plane points each action needs (story.py `actions()`), and
  * every element of the story with a data-action runs it, a button or a link in the prose:
  *   groups            fly to the split class's groups, ring their centres, dim the rest;
- *   walk, walk-sharp  dim all but the two classes, walk the pointer along the path (the
+ *   walk, walk-abrupt, walk-chaotic  (a smooth, abrupt and chaotic transition) dim all
+ *                     but the two classes, walk the pointer along the path (the
  *                     preview decodes each point) and show the strip of its line;
  *   shift             play the test image shifted pixel by pixel in the pad; the
- *                     marker's codes leave a trail;
+ *                     marker's codes leave a trail, each point labelled with its shift;
  *   outside           draw the next letter (letters.js) into the pad with the pad's pen;
  *   iterate           stamp the test image's code and iterate encode→decode from it.
  * At load, once the encoder and the real test images are there, it measures where each
@@ -36,7 +37,9 @@
   const KNN = 5;                 // as builder/findings.py
   // What each action needs: the dots alone (groups and walks fly, dim and ring, and the
   // preview shows the walk's images once the decoder is there), the encoder, the letters.
-  const NEEDS = { groups: 'points', walk: 'points', 'walk-sharp': 'points', shift: 'encoder', iterate: 'encoder', outside: 'outside' };
+  const NEEDS = {
+    groups: 'points', walk: 'points', 'walk-abrupt': 'points', 'walk-chaotic': 'points', shift: 'encoder', iterate: 'encoder', outside: 'outside',
+  };
   const DIRECTION = { x: ['to the left', 'to the right'], y: ['up', 'down'] };
 
   const nextFrame = () => new Promise((resolve) => { requestAnimationFrame(resolve); });
@@ -81,6 +84,7 @@
     let runs = 0;                // how many did
     let active = false;          // whether the story shows anything Reset view takes away
     let trail = [];
+    let labels = null;           // the trail's labels (a shift's pixels), or null
     let rings = [];
     let walker = null;
     let ownLine = null;          // [a, b]: the strip the story opened, as float32
@@ -91,13 +95,17 @@
     const runnable = (name) => can.has(NEEDS[name])
       && (name === 'outside' ? Boolean(outside && outside.length) : Boolean(actions[name]));
 
-    /** The kNN-5 class of the plane point u among the real test images: {label, count}, or null. */
+    /**
+     * The kNN-5 class of the plane point u among the real test images: {label, count,
+     * votes: [[label, count], ...] most first}, or null.
+     */
     function knnClass(u) {
       const found = nearest(u[0], u[1], KNN);
       const votes = new Map();   // label → count; a tie goes to the label met first (the nearest)
       for (const f of found) votes.set(f.label, (votes.get(f.label) || 0) + 1);
       let best = null;
       for (const [label, count] of votes) if (!best || count > best.count) best = { label, count };
+      if (best) best.votes = [...votes].sort((a, b) => b[1] - a[1]);
       return best;
     }
 
@@ -201,6 +209,7 @@
         pad.loadImage(shifted(s.image, config.side, s.axis, k), shiftText(s, k));
         if (!(await until(token, padDone))) return;
         trail.push(copy(pad.marker().u));
+        labels = s.labels ? trail.map((_, i) => s.labels[s.step > 0 ? i : s.labels.length - 1 - i]) : null;
         changed('plane');
         if (!(await until(token, () => performance.now() - started >= SHIFT_STEP_MS))) return;
       }
@@ -234,10 +243,11 @@
       await fly(token, frame(path));
     }
 
-    const RUN = { groups, walk, 'walk-sharp': walk, shift, outside: drawLetter, iterate };
+    const RUN = { groups, walk, 'walk-abrupt': walk, 'walk-chaotic': walk, shift, outside: drawLetter, iterate };
 
     function clearMarks() {
       trail = [];
+      labels = null;
       rings = [];
       walker = null;
       plane.dimAllBut(null);
@@ -316,10 +326,15 @@
         link.dataset.action = 'outside';
         link.dataset.letter = letter;
         link.textContent = `A capital ${letter}`;
-        const count = lands.count === 1 ? `1 of its ${KNN} nearest test ${words.nouns} is ${withArticle(lands.label)}`
-          : `${lands.count} of its ${KNN} nearest test ${words.nouns} are ${plural(lands.label)}`;
-        const back = returns.label === lands.label ? 'stays among them' : `lands among the ${plural(returns.label)}`;
-        p.append(link, ` lands among the ${plural(lands.label)} (${count}), and the decoder draws it back as `
+        const said = ([label, count]) => (count === 1 ? `1 is ${withArticle(label)}` : `${count} are ${plural(label)}`);
+        const [first, ...rest] = lands.votes;
+        const count = `${first[1]} of its ${KNN} nearest test ${words.nouns} ${first[1] === 1 ? 'is' : 'are'} `
+          + `${first[1] === 1 ? withArticle(first[0]) : plural(first[0])}${rest.length ? `, ${rest.map(said).join(', ')}` : ''}`;
+        // among a class only when most of the nearest are it; else between the two it is nearest to
+        const where = 2 * lands.count > KNN || !rest.length ? `lands among the ${plural(lands.label)}`
+          : `lies between the ${plural(first[0])} and the ${plural(rest[0][0])}`;
+        const back = returns.label === lands.label ? `stays with the ${plural(lands.label)}` : `lands among the ${plural(returns.label)}`;
+        p.append(link, ` ${where} (${count}), and the decoder draws it back as `
           + `${withArticle(returns.label)}-like ${words.noun}: encoded again, it ${back}. `);
       }
       p.hidden = false;
@@ -351,11 +366,12 @@
       reset,
       touched: cancel,
       active: () => active,
-      /** What the plane draws for the story: {trail, rings, walker}, or null. */
-      marks: () => (active ? { trail, rings, walker } : null),
+      /** What the plane draws for the story: {trail, labels, rings, walker}, or null. */
+      marks: () => (active ? { trail, labels, rings, walker } : null),
       /** For tests: the action under way, the last one ended, how many ended. */
       state: () => ({ running: running && running.name, last, runs, active }),
       trail: () => trail.map(copy),
+      trailLabels: () => (labels ? [...labels] : null),
       rings: () => rings.map(copy),
       outside: () => (outside ? outside.map((f) => ({ ...f, code: copy(f.code), back: copy(f.back) })) : null),
     };

@@ -165,8 +165,11 @@
       }
     }
 
-    /** A trail [[x, y], ...]: a thin haloed line with a dot at every point, the last one larger. */
-    function trail(g, pts) {
+    /**
+     * A trail [[x, y], ...]: a thin haloed line with a dot at every point, the last one
+     * larger; `labels` (optional, one string per point) are written beside the dots.
+     */
+    function trail(g, pts, labels) {
       haloLine(g, pts, 3.5, 1.25);
       pts.forEach(([x, y], i) => {
         const r = i === pts.length - 1 ? 4 : 2.5;
@@ -176,6 +179,18 @@
           g.arc(x, y, radius, 0, 2 * Math.PI);
           g.fill();
         }
+      });
+      if (!labels) return;
+      g.font = '600 11px system-ui, sans-serif';
+      g.textBaseline = 'middle';
+      g.lineJoin = 'round';
+      pts.forEach(([x, y], i) => {
+        if (!labels[i]) return;
+        g.lineWidth = 3;
+        g.strokeStyle = HALO;
+        g.strokeText(labels[i], x + 7, y - 7);
+        g.fillStyle = INK;
+        g.fillText(labels[i], x + 7, y - 7);
       });
     }
 

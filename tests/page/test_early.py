@@ -117,7 +117,7 @@ def test_before_the_decoder_the_page_answers_and_then_decodes(browser, site, mod
         assert tab.stamps() == []
 
         # A stop of the story that needs only the dots runs now.
-        action = next(a for a in ("groups", "walk", "walk-sharp") if a in site.config["story"])
+        action = next(a for a in ("groups", "walk", "walk-abrupt", "walk-chaotic") if a in site.config["story"])
         button = tab.page.locator(f'.show-me[data-action="{action}"]')
         assert button.is_visible()
         button.click()

@@ -56,7 +56,7 @@ def action_points(tab: Tab, site: Site, action: str) -> list:
     s = site.config["story"][action] if action != "outside" else None
     if action == "groups":
         return s["centres"]
-    if action in ("walk", "walk-sharp"):
+    if action in ("walk", "walk-abrupt", "walk-chaotic"):
         return s["path"]
     if action == "shift":
         return s["codes"]

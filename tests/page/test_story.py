@@ -178,7 +178,12 @@ def test_the_letters_are_measured_in_the_page(tab, site):
         assert np.abs(np.array(f["back"]) - back).max() <= CODE_TOLERANCE
         assert f["returns"]["label"] == knn_class(site, f["back"])[0]
         lands, returns = classes[f["lands"]["label"]], classes[f["returns"]["label"]]
-        assert f"A capital {f['letter']} lands among the {lands}s" in text
+        votes = f["lands"]["votes"]
+        assert sum(c for _, c in votes) == KNN and votes[0] == [f["lands"]["label"], f["lands"]["count"]]
+        if 2 * f["lands"]["count"] > KNN:      # most of its nearest: among them
+            assert f"A capital {f['letter']} lands among the {lands}s ({votes[0][1]} of its {KNN} nearest" in text
+        else:                                  # else it lies between the two it is nearest to
+            assert f"A capital {f['letter']} lies between the {lands}s and the {classes[votes[1][0]]}s" in text
         assert f"{returns}-like {site.config['words']['noun']}" in text
     tab.assert_clean()
 
@@ -194,7 +199,7 @@ def test_groups_fly_ring_and_dim(tab, site):
     tab.assert_clean()
 
 
-@pytest.mark.parametrize("action", ["walk", "walk-sharp"])
+@pytest.mark.parametrize("action", ["walk", "walk-abrupt", "walk-chaotic"])
 def test_walk_shows_the_decoded_path(tab, site, action):
     w = finding(site, action)
     run(tab, action)
@@ -231,6 +236,8 @@ def test_shift_plays_and_its_trail_is_the_measured_codes(tab, site):
     order = [k if s["step"] > 0 else -k for k in range(-n, n + 1)]
     trail = np.array(tab.js("() => aedemo.plane.trail()"))
     assert trail.shape == (len(s["codes"]), 2)
+    labels = tab.js("() => aedemo.plane.trailLabels()")   # each point says its shift
+    assert labels == [(f"{k:+d} px" if k else "0").replace("-", "\u2212") for k in order]
     stored = np.array(s["codes"])[[k + n for k in order]]
     diff = np.abs(trail - stored).max()
     print(f"\nshift trail: max |page - findings.json| = {diff:.2g}")

@@ -32,7 +32,7 @@ def test_records_are_the_files_as_written(fake: Path) -> None:
     assert folder.decoder().data == (fake / layout.DECODER).read_bytes()
     assert (folder.decoder().n_in, folder.decoder().n_out, folder.encoder().n_in) == (2, 784, 784)
     assert folder.weights().model.sizes[-1] == 2
-    assert set(folder.findings().parts) >= {"split", "transitions", "roundtrip"}
+    assert folder.findings().to_bytes() == (fake / layout.FINDINGS).read_bytes()
     assert folder.inputs_of("findings") == {n: folder.manifest.train.files[n] for n in layout.DEPENDS["findings"]}
     assert folder.metrics() is folder.metrics(), "read once"
 
@@ -75,3 +75,33 @@ def test_labels_beyond_the_classes_and_a_foreign_test_split_are_refused(fake: Pa
     _rewrite(copy, "train", layout.POINTS, npz_bytes(points))
     with pytest.raises(BuildError, match=r"digits\.npz does not match points\.npz \(test split\)"):
         BuildFolder.open(copy).test_images()
+
+
+# findings.json of the right types but impossible values: each a mutation of the parsed JSON
+# and the field the one line must name
+NONSENSE = {
+    "a group bigger than its class": (lambda f: f["groups"][0][0].__setitem__("count", 10**6), "class 0's groups hold"),
+    "a share above one": (lambda f: f["roundtrip"].__setitem__("settled", 1.5), "roundtrip.settled"),
+    "a negative share": (lambda f: f["translation"]["shifts"][0].__setitem__("overlap", -0.1), "shifts[].overlap"),
+    "a class share above one": (lambda f: f["roundtrip"]["ends"].__setitem__(0, 2.0), "roundtrip.ends"),
+    "a negative count": (lambda f: f["groups"][1][0].__setitem__("count", -3), "groups[][].count"),
+    "a test image beyond the split": (lambda f: f["roundtrip"]["example"].__setitem__("index", 10**6),
+                                      "names test image 1000000"),
+    "a transition from a group the class lacks": (lambda f: f["transitions"][0]["from"].__setitem__("group", 40),
+                                                  "transitions[0].from.group"),
+    "a confusion of more than its pair": (lambda f: f["mixed"][0].__setitem__("a_as_b", f["mixed"][0]["count"] + 1),
+                                          "mixed[].count"),
+}
+
+
+@pytest.mark.parametrize("what", list(NONSENSE))
+def test_findings_that_cannot_be_true_are_refused_in_one_line(fake: Path, tmp_path: Path, what: str) -> None:
+    change, names = NONSENSE[what]
+    copy = _copy(fake, tmp_path)
+    found = json.loads((copy / layout.FINDINGS).read_text())
+    change(found)
+    _rewrite(copy, "findings", layout.FINDINGS, json.dumps(found).encode())
+    with pytest.raises(BuildError) as e:
+        BuildFolder.open(copy).findings()
+    line = str(e.value)
+    assert names in line and "findings.json" in line and "aedemo findings" in line and "\n" not in line, line

@@ -31,7 +31,8 @@ def test_train_quick_writes_the_build_folder(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "test MSE" in result.output and "PCA-2" in result.output and "kNN-5" in result.output
     assert {p.name for p in out.iterdir()} == {"weights.npz", "metrics.json", "points.npz", "digits.npz", "history.npz",
-                                             "data.npz", "manifest.json"}
+                                             "data.npz", "manifest.json", ".aedemo.lock"}
+    assert (out / ".aedemo.lock").stat().st_size == 0   # the writers' lock: an empty file
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["seed"] == 5 and metrics["config"]["epochs"] == 2
     assert len(metrics["finetune"]["val_mse"]) == 2

@@ -158,13 +158,17 @@ def _transitions(f: Findings, cls: list[str], w: dict) -> dict:
     odd = m["chaotic"]
     usual = f"the usual distance between two real {w['nouns']}"
     s = shown["smooth"]
-    paras = [f"Each walk between two neighbouring groups decodes {steps + 1} points along the straight "
-             f"line. It is abrupt when one of its {steps} steps carries at least {m['abrupt']:g} times an even "
-             f"step's share of the change ({_pct(sharp_at)}; an even walk puts {_pct(even)} in each), and "
-             f"chaotic when an image on the way is farther from every real {w['noun']} than {odd:g} times "
-             f"{usual} (the Unfamiliar map shades that distance); else smooth. Of the {len(ts)} walks on "
-             f"this map, {len(kinds['smooth'])} are smooth, {len(kinds['abrupt'])} abrupt and "
-             f"{len(kinds['chaotic'])} chaotic."]
+    # the claim first (it shares a phone's screen with the stuck plane and the buttons), then
+    # the thresholds that name the kinds
+    paras = [f"Walking the straight line between two neighbouring groups, the decoder's image changes "
+             f"smoothly, abruptly or chaotically. Of the {len(ts)} walks on this map, "
+             f"{len(kinds['smooth'])} are smooth, {len(kinds['abrupt'])} abrupt and "
+             f"{len(kinds['chaotic'])} chaotic.",
+             f"Each walk decodes {steps + 1} points along the line. It is abrupt when one of its {steps} steps "
+             f"carries at least {m['abrupt']:g} times an even step's share of the change ({_pct(sharp_at)}; an "
+             f"even walk puts {_pct(even)} in each), and chaotic when an image on the way is farther from every "
+             f"real {w['noun']} than {odd:g} times {usual} (the Unfamiliar map shades that distance); else "
+             f"smooth."]
     if kinds["smooth"]:
         paras.append(f"Smooth: from the {name(s, 'from')} to the {name(s, 'to')} the image changes gradually, "
                      f"no step carrying more than {_pct(s['jump'])} of the change, and every image on the way "

@@ -74,9 +74,10 @@ def run_proto(proto: onnx.ModelProto, x: np.ndarray,
 
 
 def onnx_files(folder: Path) -> dict[str, bytes]:
-    """Every file in `folder` but the weights and the manifest: the models and any leftovers."""
+    """Every file in `folder` but the weights, the manifest and the writers' lock (an empty
+    file that stays): the models and any leftovers."""
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())
-            if p.suffix != ".npz" and p.name != "manifest.json"}
+            if p.suffix != ".npz" and p.name not in ("manifest.json", layout.LOCK)}
 
 
 def shape(value: onnx.ValueInfoProto) -> list[str | int]:

@@ -173,7 +173,8 @@ def test_the_page_cites_the_bench_spread_of_its_own_config_only(quick_build: Pat
     assert got is not None and got.n == 3 and got.date == "2026-12-02"
     rec = BuildFolder.open(quick_build).timelapse()
     sentence = pretraining_sentence(pretrained_scores(m), rec.twin, dataclasses.asdict(got))
-    assert "spread of 3 seeds measured by make bench on 2026-12-02" in sentence
+    assert "the spread of 3 seeds of each" in sentence and "measured 2026-12-02)" in sentence
+    assert "make bench" not in sentence   # a fact, not the command that measured it
     assert "both beyond that spread" in sentence     # the made-up nets differ by far more than their seeds
     other = dataclasses.replace(m, config={**m.config, "epochs": m.config["epochs"] + 1})
     assert bench_spread(other, path) is None

@@ -1,7 +1,8 @@
 /*
  * aedemo: the decoder's layers at the preview's point, 2 → 25 → 50 → 100 → 784: each
- * hidden layer a row of cells, one per unit, shaded from the card colour (0) to the ink
- * (the row's largest activation), with how many units are on; the activations come
+ * hidden layer a block of cells, one per unit, 25 to a line (the 100-unit layer in four
+ * lines, so every cell is as wide as the 25-unit layer's), shaded from the card colour (0)
+ * to the ink (the layer's largest activation), with how many units are on; the activations come
  * from the same decoder run as the preview's image (rt.decodeLayers: extra outputs of
  * decoder.onnx, so nothing of the model lives in JavaScript). Hovering or touching a
  * cell of the first two hidden layers shows what that unit draws alone (rt.units(),
@@ -31,17 +32,24 @@
     let hovered = null;          // {layer, index}
     let units = null;            // rt.units(), once asked for
 
+    const unitCount = (canvas) => Number(canvas.dataset.units);
+
     function drawRow(row, values) {
       const canvas = row.querySelector('canvas');
       const g = canvas.getContext('2d');
-      const image = new ImageData(canvas.width, 1);
+      const image = new ImageData(canvas.width, canvas.height);   // unit j at (j % width, j / width)
+      const line = rgb(theme.line);
       let top = 0;
       let on = 0;
       for (const v of values || []) {
         top = Math.max(top, Math.abs(v));
         if (v > 0) on += 1;
       }
-      for (let j = 0; j < canvas.width; j++) {
+      for (let j = 0; j < canvas.width * canvas.height; j++) {
+        if (j >= unitCount(canvas)) {   // the last line's cells past the layer's units
+          image.data.set([...line, 255], 4 * j);
+          continue;
+        }
         const t = values && top > 0 ? Math.abs(values[j]) / top : 0;
         image.data.set([0, 1, 2].map((c) => Math.round(card[c] + t * (ink[c] - card[c]))).concat(255), 4 * j);
       }
@@ -61,7 +69,7 @@
 
     function describe() {
       const { layer, index } = hovered;
-      const n = rows[layer].querySelector('canvas').width;
+      const n = unitCount(rows[layer].querySelector('canvas'));
       const here = shown ? `, here ${number(shown.layers[layer][index], 2)}` : '';
       caption.textContent = `unit ${index + 1} of ${n}${here}`;
       root.dataset.unit = `${layer}:${index}`;
@@ -85,8 +93,11 @@
     function hover(layer, event) {
       const canvas = rows[layer].querySelector('canvas');
       const rect = canvas.getBoundingClientRect();
-      const index = Math.floor(((event.clientX - rect.left) / rect.width) * canvas.width);
-      if (index < 0 || index >= canvas.width) return;
+      const col = Math.floor(((event.clientX - rect.left) / rect.width) * canvas.width);
+      const line = Math.floor(((event.clientY - rect.top) / rect.height) * canvas.height);
+      if (col < 0 || col >= canvas.width || line < 0 || line >= canvas.height) return;
+      const index = line * canvas.width + col;
+      if (index >= unitCount(canvas)) return;
       if (hovered && hovered.layer === layer && hovered.index === index) return;
       if (!units) units = rt.units();
       if (!hovered) inspect();

@@ -123,6 +123,26 @@ def test_each_stop_plays_beside_its_text_without_moving_the_page(browser, lsite,
         tab.close()
 
 
+@pytest.mark.parametrize("layout", ["desktop", "phone"])
+def test_the_preview_leaves_the_y_axis_labels_in_view(browser, lsite, layout):
+    tab = open_tab(browser, lsite, "http", layout)
+    try:
+        loaded(tab)
+        tab.frames()
+        # the widest label the plane's y axis can draw (plane.js: 11px, left-aligned at x = 8)
+        room = tab.js("""() => {
+          const g = document.createElement('canvas').getContext('2d');
+          g.font = '11px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+          const plane = document.getElementById('plane-canvas').getBoundingClientRect();
+          const card = document.getElementById('preview').getBoundingClientRect();
+          return [8 + g.measureText('\u22128.88').width, card.left - plane.left];
+        }""")
+        assert room[1] >= room[0], f"the preview starts {room[1]:.0f} px into the plane, the labels need {room[0]:.0f}"
+        tab.assert_clean()
+    finally:
+        tab.close()
+
+
 @pytest.mark.parametrize("width", [320, 390, 430])
 @pytest.mark.parametrize("page", ["index.html", "compression.html"])
 def test_no_page_is_wider_than_a_phone(browser, lsite, page, width):

@@ -124,10 +124,22 @@ def shared_files(env: jinja2.Environment, out: dict[str, bytes], templates: Path
     out[files["mjs"]] = ort_files[1]
     out[files["wasm_raw"]] = ort_files[2]
     out["favicon.svg"] = env.get_template("shared/favicon.svg").render(palette=PALETTE, theme=COLOURS).encode()
-    script = lambda name: add_hashed(out, f"assets/{Path(name).stem}", ".js", read_file(templates / name))  # noqa: E731
-    scripts = {name: script(name) for name in dict.fromkeys(SCRIPTS + COMPRESSION_SCRIPTS)}
-    files["boot"] = script(BOOT)
-    lazy = {group: [script(name) for name in names] for group, names in LAZY.items()}
-    return {"files": files, "scripts": [scripts[n] for n in SCRIPTS if n not in HEAD],
-            "head_scripts": [scripts[n] for n in HEAD], "lazy": lazy,
-            "compress_scripts": [scripts[n] for n in COMPRESSION_SCRIPTS]}
+    join = lambda stem, names: add_hashed(out, f"assets/{stem}", ".js", joined(templates, names))  # noqa: E731
+    files["boot"] = join("boot", [BOOT])
+    lazy = {group: [join(group, names)] for group, names in LAZY.items()}
+    return {"files": files, "scripts": [join("page", [n for n in SCRIPTS if n not in HEAD])],
+            "head_scripts": [join("start", HEAD)], "lazy": lazy,
+            "compress_scripts": [join("compression", COMPRESSION_SCRIPTS)]}
+
+
+def joined(templates: Path, names) -> bytes:
+    """The page scripts `names` (under `templates/`) as one classic script, in order: one
+    request instead of one per file (on a 40 ms round trip, 30 files cost the pointer's
+    first answer a few round trips). Each opens with a line naming its file and ends with a
+    `;`, so no file's last statement runs into the next one's first. Every file opens with
+    'use strict' and keeps its names inside its own function, so joined they behave as
+    they do apart; an error in one stops the ones after it, as `app.js` needs them all."""
+    parts = []
+    for name in names:
+        parts.append(f"// ---- templates/{name}\n".encode() + read_file(templates / name).rstrip() + b"\n;\n")
+    return b"".join(parts)

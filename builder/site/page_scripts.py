@@ -1,13 +1,15 @@
 """The page's hand-written classic scripts, in load order (files under `templates/`).
 
-`render` copies each into `site/assets/<name>.<hash>.js` and `index.html` loads them
-with `defer` in this order (but those in `HEAD`, in `<head>` before the others): the libraries first (pure, or touching only what they are
-handed), then the page's parts, `app.js` (state, frame loop and wiring) last. Each file
-puts one value into `window.AEDEMO_LIB` when it runs and uses the others only when
-`app.js` calls it, so within a group the order does not matter. Classic scripts, not
-modules: from `file://` a module import fails. Names are lower-case letters only (the
-tests match `assets/[a-z]+.<hash>.js`). docs/page-scripts.md maps what each one owns.
-The compression page, the series' third part, loads its own list (`COMPRESSION_SCRIPTS`).
+`render` joins them in this order into one script, `site/assets/page.<hash>.js`
+(`assets.joined`: one request, not one per file), which `index.html` loads with `defer`;
+those in `HEAD` are joined into `assets/start.<hash>.js`, loaded in `<head>` before it.
+The libraries come first (pure, or touching only what they are handed), then the page's
+parts, `app.js` (state, frame loop and wiring) last. Each file puts one value into
+`window.AEDEMO_LIB` when it runs and uses the others only when `app.js` calls it, so
+within a group the order does not matter. Classic scripts, not modules: from `file://` a
+module import fails. docs/page-scripts.md maps what each one owns.
+The compression page, the series' third part, loads its own list (`COMPRESSION_SCRIPTS`,
+joined into `assets/compression.<hash>.js`); each lazy group is one file too.
 """
 
 SCRIPTS = (

@@ -27,7 +27,7 @@ from builder.records.files import BuildError, json_bytes, npz_bytes
 from builder.site import modelpack
 from builder.site.page_scripts import HEAD, SCRIPTS
 from builder.site.payloads import MAX_DIGITS, digits_payload
-from builder.site.render import render_site
+from builder.site.render import TEMPLATES, render_site
 from builder.site.theme import PALETTE
 from builder.stages.export import export_models
 from builder.stages.findings import run_findings
@@ -55,15 +55,24 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def _one(tree: dict, stem: str) -> str:
+    [name] = [n for n in tree if re.fullmatch(rf"assets/{stem}\.[0-9a-f]{{10}}\.js", n)]
+    return name
+
+
 def test_site_has_the_page_its_assets_and_nojekyll(rendered):
     site, figures = rendered
     tree = _tree(site)
     config = read_site_config(site)
     expected = {"index.html", ".nojekyll", ".aedemo-site", "favicon.svg", *config["files"].values()}
     assert expected <= set(tree)
-    for script in SCRIPTS:
-        stem = Path(script).stem
-        assert any(re.fullmatch(rf"assets/{stem}\.[0-9a-f]{{10}}\.js", name) for name in tree), script
+    # the page's scripts joined in order, each part under a line naming its file
+    [page] = [name for name in tree if re.fullmatch(r"assets/page\.[0-9a-f]{10}\.js", name)]
+    text = tree[page].decode()
+    parts = [text.index(f"// ---- templates/{name}\n") for name in SCRIPTS if name not in HEAD]
+    assert parts == sorted(parts) and parts[0] == 0
+    for name in SCRIPTS:
+        assert (TEMPLATES / name).read_text().strip() in tree[page].decode() + tree[_one(tree, "start")].decode(), name
     assert any(re.fullmatch(r"assets/style\.[0-9a-f]{10}\.css", name) for name in tree)
     assert config["files"]["ort"] == "vendor/onnxruntime-web-1.30.0/ort.wasm.min.js"
     vendor = "vendor/onnxruntime-web-1.30.0/"
@@ -95,11 +104,11 @@ def test_page_is_self_contained_with_relative_urls_and_csp(rendered):
     boot = re.search(r'<script src="assets/boot\.[0-9a-f]{10}\.js"></script>', html)
     assert boot and boot.start() < html.index(" defer></script>"), "boot.js first, not deferred"
     scripts = re.findall(r'<script src="assets/([a-z]+)\.[0-9a-f]{10}\.js" defer></script>', html)
-    assert scripts == [Path(name).stem for name in SCRIPTS if name not in HEAD] and scripts[-1] == "app"
-    # datafiles.js, then runtime.js in <head> after boot.js, not deferred: the runtime
-    # starts the decoder at once, with the loaders it needs already there
+    assert scripts == ["page"], "one deferred script: the page's, joined"
+    # datafiles.js, then runtime.js (joined) in <head> after boot.js, not deferred: the
+    # runtime starts the decoder at once, with the loaders it needs already there
     head = re.findall(r'<script src="assets/([a-z]+)\.[0-9a-f]{10}\.js" data-start></script>', html)
-    assert head == [Path(name).stem for name in HEAD] == ["datafiles", "runtime"]
+    assert head == ["start"] and list(HEAD) == ["shared/datafiles.js", "shared/runtime.js"]
     assert boot.start() < html.index("data-start></script>") < html.index(" defer></script>") < html.index("</head>")
     # no inline script or style or event handler that the CSP would block
     assert not re.search(r"<script(?![^>]*\b(src|type=\"application/json\"))[^>]*>", html)

@@ -497,7 +497,7 @@ def hover_unit(tab: Tab, layer: int, index: int, how: str = "mouse") -> np.ndarr
 
 def test_hovering_a_unit_shows_what_it_draws_alone(tab, site):
     pictures = unit_pictures(site)
-    x, y = tab.at(0.6, 0.5)
+    x, y = tab.at(0.8, 0.75)   # clear of the preview (which the layers make tall), where the pointer rests
     tab.page.mouse.move(x, y)
     point = tab.plane_point(x, y)
     tab.wait_preview(point)
@@ -514,7 +514,7 @@ def test_hovering_a_unit_shows_what_it_draws_alone(tab, site):
         assert tab.js("() => aedemo.layers.unit()") == {"layer": layer, "index": index}
         assert tab.page.locator("#unit-caption").inner_text().startswith(
             f"unit {index + 1} of {site.config['decoderLayers'][layer]['size']}")
-    tab.page.mouse.move(*tab.at(0.6, 0.5))
+    tab.page.mouse.move(*tab.at(0.8, 0.75))
     tab.wait("() => aedemo.layers.unit() === null")
     tab.assert_clean()
 

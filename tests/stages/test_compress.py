@@ -163,9 +163,13 @@ def test_the_page_carries_the_figures_and_the_series_links(compressed_build, sit
     config = read_site_config(site, "compression.html")
     for key in ("decoder30", "encoder30", "pca", "samples"):
         assert config["files"][key] not in index
+    own = re.search(r'src="(assets/compression\.[0-9a-f]+\.js)"', html)   # its scripts, joined
+    assert own and own.group(1) not in index
+    joined = (site / own.group(1)).read_text()
+    page = re.search(r'src="(assets/page\.[0-9a-f]+\.js)"', index).group(1)
     for name in ("codebars", "noise", "panels", "iterate", "compressionpage", "pca"):
-        assert not re.search(rf"assets/{name}\.[0-9a-f]+\.js", index)
-        assert re.search(rf"assets/{name}\.[0-9a-f]+\.js", html)
+        assert f"// ---- templates/compression/{name}.js\n" in joined
+        assert f"templates/compression/{name}.js" not in (site / page).read_text()
 
 
 def test_same_seed_same_bytes(compressed_build, tmp_path):

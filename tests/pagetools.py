@@ -295,7 +295,18 @@ class Tab:
         return self.page.evaluate(expression, arg)
 
     def wait(self, predicate: str, arg=None) -> None:
-        self.page.wait_for_function(predicate, arg=arg)
+        """Until `predicate` (a JS function of `arg`) is true; a timeout says what the page
+        reported meanwhile (its errors, its status line, its stamps), not only that it waited."""
+        try:
+            self.page.wait_for_function(predicate, arg=arg)
+        except Exception as e:
+            if "Timeout" not in type(e).__name__:
+                raise
+            state = self.page.evaluate("""() => ({status: (document.getElementById('status') || {}).textContent,
+              stamps: (document.getElementById('plane') || {dataset: {}}).dataset.stamps,
+              toasts: window.__toasts, hash: location.hash})""")
+            raise AssertionError(f"waited {TIMEOUT_MS / 1000:.0f} s for {predicate[:120]!r} ({arg!r:.80}); "
+                                 f"page errors: {self.errors}; page: {state}") from e
 
     def wait_toast(self, text: str) -> str:
         """Until the toast has shown a notice holding `text` since this page loaded (or since
